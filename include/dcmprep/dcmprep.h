@@ -1,0 +1,15 @@
+/* dcmprep: DICOM series to analysis-ready NIfTI.  Umbrella header. */
+#ifndef DCMPREP_H
+#define DCMPREP_H
+
+#include "export.h"
+#include "version.h"
+#include "status.h"
+#include "dtype.h"
+#include "affine.h"
+#include "volume.h"
+#include "parallel.h"
+#include "nifti.h"
+#include "sidecar.h"
+
+#endif

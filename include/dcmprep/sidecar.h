@@ -1,0 +1,26 @@
+/* JSON sidecar: the metadata and provenance that travel with an output volume. */
+#ifndef DCMPREP_SIDECAR_H
+#define DCMPREP_SIDECAR_H
+
+#include <stddef.h>
+#include "export.h"
+#include "status.h"
+#include "volume.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Writes the sidecar of v to path atomically: one JSON object holding
+ * "ConversionSoftware" ("dcmprep"), "ConversionSoftwareVersion", then every
+ * metadata entry of v in order.  Returns DP_EIO naming the file on failure. */
+DP_API dp_status dp_sidecar_write(const dp_volume *v, const char *path);
+
+/* The sidecar name for a NIfTI path: ".nii.gz" or ".nii" replaced by ".json"
+ * (appended otherwise).  Returns DP_ERANGE when out is too small. */
+DP_API dp_status dp_sidecar_path(const char *nifti_path, char *out, size_t size);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,121 @@
+/* The volume: up to 4-D voxel data on a grid placed in world space.
+ *
+ * Voxel data is contiguous with i (column) fastest, then j (row), k (slice),
+ * then t.  The grid's only geometry is ijk_to_ras, which maps voxel index
+ * (i, j, k) to world millimetres in RAS+; spacing, orientation code and inverse
+ * are derived from it on demand and never stored.  Metadata is an ordered list
+ * of key/value pairs that travel to the JSON sidecar.
+ *
+ * Ownership: dp_volume_new/_copy/_new_like/_convert return a volume the caller
+ * frees with dp_volume_free().  Functions taking a const volume never modify it.
+ * A volume may be read from several threads at once; writing needs exclusion.
+ */
+#ifndef DCMPREP_VOLUME_H
+#define DCMPREP_VOLUME_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "export.h"
+#include "status.h"
+#include "dtype.h"
+#include "affine.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Hard ceiling on voxels per volume (2^36, 64 Gi voxels): requests above it are
+ * refused with DP_ELIMIT before anything is allocated. */
+#define DP_MAX_VOXELS ((int64_t)1 << 36)
+
+typedef struct dp_meta dp_meta; /* opaque; use dp_volume_meta_*() */
+
+typedef struct dp_volume {
+  int64_t dim[4];      /* voxels along i, j, k, t; unused axes are 1 */
+  dp_dtype dtype;      /* voxel type */
+  void *data;          /* dim[0]*dim[1]*dim[2]*dim[3] voxels, owned */
+  dp_mat4 ijk_to_ras;  /* voxel index -> RAS+ mm */
+  double t_step;       /* seconds between volumes along t; 0 when unknown */
+  dp_meta *meta;       /* owned; may be NULL when empty */
+} dp_volume;
+
+/* Creates a volume with zeroed data.  dim[d] < 1 is refused with DP_EINVAL;
+ * a voxel count above DP_MAX_VOXELS (or past size_t) with DP_ELIMIT.
+ * ijk_to_ras may be NULL for the identity.  On failure *out is NULL. */
+DP_API dp_status dp_volume_new(const int64_t dim[4], dp_dtype dtype,
+                               const dp_mat4 *ijk_to_ras, dp_volume **out);
+
+/* Frees a volume and everything it owns.  Accepts NULL. */
+DP_API void dp_volume_free(dp_volume *v);
+
+/* Deep copy (data and metadata). */
+DP_API dp_status dp_volume_copy(const dp_volume *in, dp_volume **out);
+
+/* New zeroed volume on the same grid as `like` (dims, affine, t_step), with a
+ * copy of its metadata and the given type. */
+DP_API dp_status dp_volume_new_like(const dp_volume *like, dp_dtype dtype,
+                                    dp_volume **out);
+
+/* Copy converted to another type.  Values are rounded to nearest (halves away
+ * from zero) and clamped to the target range when the target is an integer
+ * type; NaN becomes 0.  Never wraps around. */
+DP_API dp_status dp_volume_convert(const dp_volume *in, dp_dtype dtype,
+                                   dp_volume **out);
+
+/* Number of voxels (product of dim). */
+DP_API int64_t dp_volume_nvox(const dp_volume *v);
+
+/* Bytes of voxel data. */
+DP_API size_t dp_volume_nbytes(const dp_volume *v);
+
+/* Spacing in mm (column norms of ijk_to_ras). */
+DP_API void dp_volume_spacing(const dp_volume *v, double spacing[3]);
+
+/* Orientation code of ijk_to_ras (see dp_affine_axcodes). */
+DP_API dp_status dp_volume_axcodes(const dp_volume *v, char code[4]);
+
+/* Voxel value at flat index as double (no bounds check). */
+DP_API double dp_volume_get(const dp_volume *v, int64_t index);
+
+/* Summary statistics over all voxels; NaNs are counted and skipped. */
+typedef struct dp_volume_stats {
+  double min, max, mean, std; /* std: population (ddof = 0) */
+  int64_t count;              /* finite voxels */
+  int64_t nan_count;          /* NaN or infinite voxels */
+} dp_volume_stats;
+
+DP_API dp_status dp_volume_compute_stats(const dp_volume *v, dp_volume_stats *out);
+
+/* ---- metadata ---------------------------------------------------------- */
+
+typedef enum dp_meta_type {
+  DP_META_STRING = 0, /* written to JSON as an escaped string */
+  DP_META_NUMBER = 1, /* written as a JSON number (non-finite as null) */
+  DP_META_JSON = 2    /* raw JSON text (array or object), written verbatim */
+} dp_meta_type;
+
+/* Sets key to a value, replacing an existing entry in place (order kept) or
+ * appending.  The strings are copied.  DP_META_JSON text must be valid JSON;
+ * it is checked for balanced brackets and quotes only. */
+DP_API dp_status dp_volume_meta_set_str(dp_volume *v, const char *key, const char *value);
+DP_API dp_status dp_volume_meta_set_num(dp_volume *v, const char *key, double value);
+DP_API dp_status dp_volume_meta_set_json(dp_volume *v, const char *key, const char *json);
+
+/* Removes key if present. */
+DP_API void dp_volume_meta_remove(dp_volume *v, const char *key);
+
+/* Value of key as text (numbers formatted with %.17g), or NULL when absent.
+ * *type receives the type when non-NULL.  Valid until the entry changes. */
+DP_API const char *dp_volume_meta_get(const dp_volume *v, const char *key,
+                                      dp_meta_type *type);
+
+/* Number of entries, and the entry at position i (0-based) in insertion order.
+ * Returns DP_ERANGE when i is out of range. */
+DP_API size_t dp_volume_meta_count(const dp_volume *v);
+DP_API dp_status dp_volume_meta_at(const dp_volume *v, size_t i, const char **key,
+                                   const char **value, dp_meta_type *type);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

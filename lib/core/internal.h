@@ -1,0 +1,50 @@
+/* Internals shared across the library (dp__ prefix, never exported). */
+#ifndef DCMPREP_CORE_INTERNAL_H
+#define DCMPREP_CORE_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "dcmprep/status.h"
+#include "dcmprep/volume.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define DP__PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define DP__PRINTF(a, b)
+#endif
+
+#define DP__PI 3.14159265358979323846
+
+/* Records a formatted message for dp_last_error() and returns s, so that
+ * `return dp__error(DP_EIO, "%s: %s", path, strerror(errno));` reads well. */
+dp_status dp__error(dp_status s, const char *fmt, ...) DP__PRINTF(2, 3);
+
+/* Prefixes the current thread's message with "prefix: " (for adding context
+ * such as a file name to an error raised deeper down).  Returns s. */
+dp_status dp__error_prefix(dp_status s, const char *prefix);
+
+/* Sends a message to the log callback, if one is installed. */
+void dp__log(dp_log_level level, const char *fmt, ...) DP__PRINTF(2, 3);
+
+/* Overflow-checked a*b for sizes; returns 0 and sets *out on success. */
+int dp__mul_overflow(size_t a, size_t b, size_t *out);
+
+/* Runs fn(ctx, i) for i in [0, n) on up to `threads` workers (0 = default).
+ * Items are handed out in contiguous chunks; fn must not depend on which
+ * thread runs an item.  Returns the first non-OK status any call returned
+ * (the others still run to completion), or DP_ENOMEM if threads could not be
+ * started (then everything runs on the calling thread instead). */
+typedef dp_status (*dp__task_fn)(void *ctx, int64_t i);
+dp_status dp__parallel_for(int64_t n, int threads, dp__task_fn fn, void *ctx);
+
+/* Resolved worker count: threads > 0 ? threads : dp_default_threads(). */
+int dp__threads(int threads);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,38 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/internal.h"
+#include "dcmprep/sidecar.h"
+#include "dcmprep/version.h"
+#include "io/atomic_file.h"
+#include "io/json.h"
+
+dp_status dp_sidecar_write(const dp_volume *v, const char *path) {
+  if (!v || !path) return dp__error(DP_EINVAL, "sidecar: no volume or path");
+  dp__json j;
+  dp__json_init(&j, 1);
+  dp__json_begin_object(&j, NULL);
+  dp__json_str(&j, "ConversionSoftware", "dcmprep");
+  dp__json_str(&j, "ConversionSoftwareVersion", dp_version());
+  dp__json_meta(&j, v);
+  dp__json_end_object(&j);
+  char *text;
+  size_t len;
+  dp_status s = dp__json_finish(&j, &text, &len);
+  if (s != DP_OK) return dp__error_prefix(s, path);
+  s = dp__write_file_atomic(path, text, len);
+  free(text);
+  return s;
+}
+
+dp_status dp_sidecar_path(const char *nifti_path, char *out, size_t size) {
+  size_t n = strlen(nifti_path);
+  if (n >= 7 && strcmp(nifti_path + n - 7, ".nii.gz") == 0)
+    n -= 7;
+  else if (n >= 4 && strcmp(nifti_path + n - 4, ".nii") == 0)
+    n -= 4;
+  if (n + 6 > size) return dp__error(DP_ERANGE, "sidecar: path too long: %s", nifti_path);
+  memcpy(out, nifti_path, n);
+  memcpy(out + n, ".json", 6);
+  return DP_OK;
+}

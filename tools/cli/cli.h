@@ -1,0 +1,50 @@
+/* Shared pieces of the dcmprep command-line tool. */
+#ifndef DCMPREP_TOOLS_CLI_H
+#define DCMPREP_TOOLS_CLI_H
+
+#include <stdio.h>
+#include "dcmprep/dcmprep.h"
+
+/* Exit codes (documented in dcmprep(1)). */
+enum { DP_EXIT_OK = 0, DP_EXIT_ERROR = 1, DP_EXIT_USAGE = 2 };
+
+typedef struct dp_cli_command {
+  const char *name;
+  const char *summary;  /* one line for the command list */
+  const char *usage;    /* full help text for `dcmprep help NAME` */
+  int (*run)(int argc, char **argv);
+} dp_cli_command;
+
+extern const dp_cli_command dp_cli_info;
+extern const dp_cli_command dp_cli_convert;
+
+/* Prints "dcmprep: <message>" on stderr; returns DP_EXIT_ERROR. */
+int dp_cli_fail(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+
+/* Prints "dcmprep: <what>: <library message>" for a failed call; returns
+ * DP_EXIT_ERROR. */
+int dp_cli_fail_status(dp_status s, const char *what);
+
+/* Prints "dcmprep <cmd>: <message>" and a hint to use --help on stderr;
+ * returns DP_EXIT_USAGE. */
+int dp_cli_usage_error(const dp_cli_command *cmd, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* Parses a whole decimal integer in [lo, hi]; returns 0 on success. */
+int dp_cli_parse_int(const char *s, long lo, long hi, long *out);
+
+/* Non-zero when path names a NIfTI file by its suffix (.nii or .nii.gz). */
+int dp_cli_is_nifti_name(const char *path);
+
+/* Installs a log callback printing library warnings as "dcmprep: warning: ..."
+ * unless quiet. */
+void dp_cli_setup_logging(int quiet);
+
+#endif

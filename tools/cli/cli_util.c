@@ -1,0 +1,61 @@
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+int dp_cli_fail(const char *fmt, ...) {
+  va_list ap;
+  fputs("dcmprep: ", stderr);
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fputc('\n', stderr);
+  return DP_EXIT_ERROR;
+}
+
+int dp_cli_fail_status(dp_status s, const char *what) {
+  const char *msg = dp_last_error();
+  if (!msg || !*msg) msg = dp_status_str(s);
+  if (what && *what && strstr(msg, what) != msg)
+    return dp_cli_fail("%s: %s", what, msg);
+  return dp_cli_fail("%s", msg);
+}
+
+int dp_cli_usage_error(const dp_cli_command *cmd, const char *fmt, ...) {
+  va_list ap;
+  fprintf(stderr, "dcmprep %s: ", cmd->name);
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fprintf(stderr, "\nTry 'dcmprep help %s'.\n", cmd->name);
+  return DP_EXIT_USAGE;
+}
+
+int dp_cli_parse_int(const char *s, long lo, long hi, long *out) {
+  char *end = NULL;
+  errno = 0;
+  long v = strtol(s, &end, 10);
+  if (errno || end == s || *end != '\0' || v < lo || v > hi) return -1;
+  *out = v;
+  return 0;
+}
+
+static int ends_with(const char *s, const char *suffix) {
+  size_t n = strlen(s), m = strlen(suffix);
+  return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+int dp_cli_is_nifti_name(const char *path) {
+  return ends_with(path, ".nii") || ends_with(path, ".nii.gz");
+}
+
+static void log_to_stderr(dp_log_level level, const char *msg, void *user) {
+  (void)user;
+  if (level >= DP_LOG_WARN) fprintf(stderr, "dcmprep: warning: %s\n", msg);
+}
+
+void dp_cli_setup_logging(int quiet) {
+  if (!quiet) dp_set_log_callback(log_to_stderr, NULL);
+}
