@@ -3,7 +3,7 @@
 #define DCMPREP_H
 
 #include "export.h"
-#include "version.h"
+#include "dcmprep/version.h"
 #include "status.h"
 #include "dtype.h"
 #include "affine.h"

@@ -1,0 +1,120 @@
+#define _DEFAULT_SOURCE /* mkstemps */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/internal.h"
+#include "io/atomic_file.h"
+
+static void release(dp__atomic_file *af) {
+  free(af->path);
+  free(af->tmp_path);
+  af->path = af->tmp_path = NULL;
+  af->fp = NULL;
+}
+
+dp_status dp__atomic_open(dp__atomic_file *af, const char *path) {
+  memset(af, 0, sizeof *af);
+  if (!path || !*path) return dp__error(DP_EINVAL, "no output path");
+  size_t n = strlen(path);
+  if (path[n - 1] == '/') return dp__error(DP_EINVAL, "%s: output path is a folder", path);
+  const char *slash = strrchr(path, '/');
+  size_t dir_len = slash ? (size_t)(slash - path) + 1 : 0;
+  const char *base = path + dir_len;
+  /* ".BASE.XXXXXX.tmp": hidden, in the same folder so rename() is atomic. */
+  size_t tmp_size = dir_len + 1 + strlen(base) + 12 + 1;
+  af->path = malloc(n + 1);
+  af->tmp_path = malloc(tmp_size);
+  if (!af->path || !af->tmp_path) {
+    release(af);
+    return dp__error(DP_ENOMEM, "%s: out of memory", path);
+  }
+  memcpy(af->path, path, n + 1);
+  memcpy(af->tmp_path, path, dir_len);
+  snprintf(af->tmp_path + dir_len, tmp_size - dir_len, ".%s.XXXXXX.tmp", base);
+  int fd = mkstemps(af->tmp_path, 4);
+  if (fd < 0) {
+    int e = errno;
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%.*s", dir_len ? (int)dir_len : 1, dir_len ? path : ".");
+    release(af);
+    return dp__error(DP_EIO, "%s: cannot create a file in %s: %s", path, dir, strerror(e));
+  }
+  /* mkstemp creates 0600; give the output the usual umask-governed mode. */
+  mode_t um = umask(0);
+  umask(um);
+  (void)fchmod(fd, 0666 & ~um);
+  af->fp = fdopen(fd, "wb");
+  if (!af->fp) {
+    int e = errno;
+    close(fd);
+    unlink(af->tmp_path);
+    dp__error(DP_EIO, "%s: %s", af->tmp_path, strerror(e));
+    release(af);
+    return DP_EIO;
+  }
+  return DP_OK;
+}
+
+dp_status dp__atomic_write(dp__atomic_file *af, const void *buf, size_t n) {
+  if (!af->fp || af->failed) return dp__error(DP_EIO, "%s: write after failure", af->path ? af->path : "?");
+  if (n && fwrite(buf, 1, n, af->fp) != n) {
+    af->failed = 1;
+    return dp__error(DP_EIO, "%s: write failed: %s", af->path, strerror(errno));
+  }
+  return DP_OK;
+}
+
+dp_status dp__atomic_commit(dp__atomic_file *af) {
+  if (!af->fp) {
+    release(af);
+    return dp__error(DP_EIO, "output file is not open");
+  }
+  dp_status s = DP_OK;
+  int e = 0;
+  if (af->failed) {
+    s = DP_EIO;
+  } else if (fflush(af->fp) != 0 || fsync(fileno(af->fp)) != 0) {
+    e = errno;
+    s = DP_EIO;
+  }
+  if (fclose(af->fp) != 0 && s == DP_OK) {
+    e = errno;
+    s = DP_EIO;
+  }
+  af->fp = NULL;
+  if (s == DP_OK && rename(af->tmp_path, af->path) != 0) {
+    e = errno;
+    s = DP_EIO;
+  }
+  if (s != DP_OK) {
+    unlink(af->tmp_path);
+    if (e) dp__error(s, "%s: %s", af->path, strerror(e));
+  }
+  release(af);
+  return s;
+}
+
+void dp__atomic_abort(dp__atomic_file *af) {
+  if (af->fp) {
+    fclose(af->fp);
+    af->fp = NULL;
+    unlink(af->tmp_path);
+  }
+  release(af);
+}
+
+dp_status dp__write_file_atomic(const char *path, const void *buf, size_t n) {
+  dp__atomic_file af;
+  dp_status s = dp__atomic_open(&af, path);
+  if (s != DP_OK) return s;
+  s = dp__atomic_write(&af, buf, n);
+  if (s != DP_OK) {
+    dp__atomic_abort(&af);
+    return s;
+  }
+  return dp__atomic_commit(&af);
+}

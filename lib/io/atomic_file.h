@@ -1,0 +1,45 @@
+/* Atomic file output: write to a temporary file in the target's folder, then
+ * rename it over the target.  A failure at any point removes the temporary
+ * file, so readers only ever see the old file or the complete new one. */
+#ifndef DCMPREP_IO_ATOMIC_FILE_H
+#define DCMPREP_IO_ATOMIC_FILE_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include "dcmprep/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct dp__atomic_file {
+  FILE *fp;        /* open temporary file, NULL once committed or aborted */
+  char *path;      /* final path */
+  char *tmp_path;  /* temporary path (".NAME.XXXXXX.tmp" next to path) */
+  int failed;      /* set by the first failed write */
+} dp__atomic_file;
+
+/* Creates the temporary file.  On failure returns DP_EIO with the folder and
+ * system error; af needs no cleanup then. */
+dp_status dp__atomic_open(dp__atomic_file *af, const char *path);
+
+/* Appends n bytes.  Returns DP_EIO (temporary file and system error) on a short
+ * write; later writes then fail too, and commit refuses. */
+dp_status dp__atomic_write(dp__atomic_file *af, const void *buf, size_t n);
+
+/* Flushes, syncs and renames the temporary file onto the final path (replacing
+ * an existing file).  On any failure the temporary file is removed.  af is
+ * released either way. */
+dp_status dp__atomic_commit(dp__atomic_file *af);
+
+/* Removes the temporary file and releases af.  Safe after a failed open and
+ * after commit (then it does nothing). */
+void dp__atomic_abort(dp__atomic_file *af);
+
+/* Convenience: writes a whole buffer atomically. */
+dp_status dp__write_file_atomic(const char *path, const void *buf, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,313 @@
+#include <libdeflate.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "core/internal.h"
+#include "io/gz.h"
+
+enum { HDR = 24, TRL = 8 }; /* our member header (with extra field) and trailer */
+
+static void put32(unsigned char *p, uint32_t v) {
+  p[0] = (unsigned char)v;
+  p[1] = (unsigned char)(v >> 8);
+  p[2] = (unsigned char)(v >> 16);
+  p[3] = (unsigned char)(v >> 24);
+}
+static uint32_t get32(const unsigned char *p) {
+  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+int dp__gz_is_gzip(const unsigned char *buf, size_t n) {
+  return n >= 2 && buf[0] == 0x1f && buf[1] == 0x8b;
+}
+
+/* ---- writing -------------------------------------------------------------- */
+
+typedef struct {
+  const void *const *parts;
+  const size_t *sizes;
+  int nparts;
+  size_t total;
+  size_t first_block, nblocks; /* the batch being compressed */
+  int workers;
+  int level;
+  unsigned char **out;  /* per block in the batch: compressed member */
+  size_t *out_len;
+  size_t out_cap;
+} wctx;
+
+/* Copies uncompressed bytes [off, off + n) of the part sequence to dst. */
+static void gather(const wctx *c, size_t off, size_t n, unsigned char *dst) {
+  size_t base = 0;
+  for (int p = 0; p < c->nparts && n > 0; p++) {
+    size_t sz = c->sizes[p];
+    if (off < base + sz) {
+      size_t from = off - base, take = sz - from < n ? sz - from : n;
+      memcpy(dst, (const unsigned char *)c->parts[p] + from, take);
+      dst += take;
+      off += take;
+      n -= take;
+    }
+    base += sz;
+  }
+}
+
+/* A pointer to [off, off + n) when it lies inside a single part, else NULL. */
+static const unsigned char *direct(const wctx *c, size_t off, size_t n) {
+  size_t base = 0;
+  for (int p = 0; p < c->nparts; p++) {
+    if (off >= base && off + n <= base + c->sizes[p])
+      return (const unsigned char *)c->parts[p] + (off - base);
+    base += c->sizes[p];
+  }
+  return NULL;
+}
+
+static dp_status compress_worker(void *vctx, int64_t w) {
+  wctx *c = vctx;
+  struct libdeflate_compressor *z = libdeflate_alloc_compressor(c->level);
+  unsigned char *scratch = NULL;
+  if (!z) return dp__error(DP_ENOMEM, "out of memory for a compressor");
+  dp_status s = DP_OK;
+  for (size_t b = (size_t)w; b < c->nblocks; b += (size_t)c->workers) {
+    size_t off = (c->first_block + b) * DP__GZ_BLOCK;
+    size_t n = c->total - off < DP__GZ_BLOCK ? c->total - off : DP__GZ_BLOCK;
+    const unsigned char *src = direct(c, off, n);
+    if (!src) {
+      if (!scratch && !(scratch = malloc(DP__GZ_BLOCK))) {
+        s = dp__error(DP_ENOMEM, "out of memory");
+        break;
+      }
+      gather(c, off, n, scratch);
+      src = scratch;
+    }
+    unsigned char *m = c->out[b];
+    size_t clen = libdeflate_deflate_compress(z, src, n, m + HDR, c->out_cap - HDR - TRL);
+    if (clen == 0) {
+      s = dp__error(DP_EINTERNAL, "deflate output exceeded its bound");
+      break;
+    }
+    size_t mlen = HDR + clen + TRL;
+    static const unsigned char head[16] = {0x1f, 0x8b, 8, 4, 0, 0, 0, 0, 0, 3,
+                                           12, 0, 'D', 'P', 8, 0};
+    memcpy(m, head, 16);
+    put32(m + 16, (uint32_t)mlen);
+    put32(m + 20, (uint32_t)n);
+    put32(m + HDR + clen, libdeflate_crc32(0, src, n));
+    put32(m + HDR + clen + 4, (uint32_t)n);
+    c->out_len[b] = mlen;
+  }
+  free(scratch);
+  libdeflate_free_compressor(z);
+  return s;
+}
+
+dp_status dp__gz_write(dp__atomic_file *af, const void *const parts[], const size_t sizes[],
+                       int nparts, int level, int threads) {
+  wctx c;
+  memset(&c, 0, sizeof c);
+  c.parts = parts;
+  c.sizes = sizes;
+  c.nparts = nparts;
+  for (int p = 0; p < nparts; p++) c.total += sizes[p];
+  c.level = level < 1 ? 6 : level > 12 ? 12 : level;
+  c.workers = dp__threads(threads);
+  size_t nblocks = (c.total + DP__GZ_BLOCK - 1) / DP__GZ_BLOCK;
+  if (nblocks == 0) nblocks = 1;
+  if ((size_t)c.workers > nblocks) c.workers = (int)nblocks;
+  /* Bounded memory: a few blocks per worker in flight at a time. */
+  size_t batch = (size_t)c.workers * 4;
+  c.out_cap = HDR + TRL + libdeflate_deflate_compress_bound(NULL, DP__GZ_BLOCK);
+  c.out = calloc(batch, sizeof *c.out);
+  c.out_len = calloc(batch, sizeof *c.out_len);
+  dp_status s = c.out && c.out_len ? DP_OK : dp__error(DP_ENOMEM, "out of memory");
+  for (size_t i = 0; s == DP_OK && i < batch; i++)
+    if (!(c.out[i] = malloc(c.out_cap))) s = dp__error(DP_ENOMEM, "out of memory");
+  for (size_t first = 0; s == DP_OK && first < nblocks; first += batch) {
+    c.first_block = first;
+    c.nblocks = nblocks - first < batch ? nblocks - first : batch;
+    s = dp__parallel_for(c.workers, c.workers, compress_worker, &c);
+    for (size_t b = 0; s == DP_OK && b < c.nblocks; b++)
+      s = dp__atomic_write(af, c.out[b], c.out_len[b]);
+  }
+  if (c.out)
+    for (size_t i = 0; i < batch; i++) free(c.out[i]);
+  free(c.out);
+  free(c.out_len);
+  return s;
+}
+
+/* ---- reading -------------------------------------------------------------- */
+
+typedef struct {
+  size_t coff, clen; /* raw deflate data within the file image */
+  size_t uoff, ulen; /* where it goes in the uncompressed stream */
+  uint32_t crc;
+} member;
+
+typedef struct {
+  const unsigned char *comp;
+  size_t skip;
+  unsigned char *out;
+  size_t out_len;
+  member *m;
+} rctx;
+
+static dp_status inflate_member(void *vctx, int64_t i) {
+  rctx *c = vctx;
+  const member *m = &c->m[i];
+  size_t lo = c->skip, hi = c->skip + c->out_len; /* wanted stream range */
+  if (m->uoff + m->ulen <= lo || m->uoff >= hi) return DP_OK;
+  struct libdeflate_decompressor *d = libdeflate_alloc_decompressor();
+  if (!d) return dp__error(DP_ENOMEM, "out of memory for a decompressor");
+  int inside = m->uoff >= lo && m->uoff + m->ulen <= hi;
+  unsigned char *tmp = inside ? NULL : malloc(m->ulen ? m->ulen : 1);
+  unsigned char *dst = inside ? c->out + (m->uoff - lo) : tmp;
+  if (!dst) {
+    libdeflate_free_decompressor(d);
+    return dp__error(DP_ENOMEM, "out of memory");
+  }
+  size_t got = 0;
+  enum libdeflate_result r =
+      libdeflate_deflate_decompress(d, c->comp + m->coff, m->clen, dst, m->ulen, &got);
+  libdeflate_free_decompressor(d);
+  dp_status s = DP_OK;
+  if (r != LIBDEFLATE_SUCCESS || got != m->ulen)
+    s = dp__error(DP_EFORMAT, "corrupt gzip data (member %lld)", (long long)i);
+  else if (libdeflate_crc32(0, dst, m->ulen) != m->crc)
+    s = dp__error(DP_EFORMAT, "gzip CRC mismatch (member %lld): the file is damaged", (long long)i);
+  if (tmp) {
+    if (s == DP_OK) {
+      size_t a = m->uoff > lo ? m->uoff : lo;
+      size_t b = m->uoff + m->ulen < hi ? m->uoff + m->ulen : hi;
+      memcpy(c->out + (a - lo), tmp + (a - m->uoff), b - a);
+    }
+    free(tmp);
+  }
+  return s;
+}
+
+/* Indexes the members when every one carries our size field; returns the
+ * member count, or 0 when the file is not (entirely) in that form. */
+static size_t index_members(const unsigned char *comp, size_t clen, member **out) {
+  size_t n = 0, cap = 0, off = 0, uoff = 0;
+  member *m = NULL;
+  while (off < clen) {
+    const unsigned char *h = comp + off;
+    if (clen - off < HDR + TRL || h[0] != 0x1f || h[1] != 0x8b || h[2] != 8 || h[3] != 4 ||
+        h[10] != 12 || h[11] != 0 || h[12] != 'D' || h[13] != 'P' || h[14] != 8 || h[15] != 0)
+      break;
+    size_t mlen = get32(h + 16), ulen = get32(h + 20);
+    if (mlen < HDR + TRL || mlen > clen - off || get32(h + mlen - 4) != (uint32_t)ulen) break;
+    if (n == cap) {
+      cap = cap ? cap * 2 : 64;
+      member *nm = realloc(m, cap * sizeof *m);
+      if (!nm) break;
+      m = nm;
+    }
+    m[n].coff = off + HDR;
+    m[n].clen = mlen - HDR - TRL;
+    m[n].uoff = uoff;
+    m[n].ulen = ulen;
+    m[n].crc = get32(h + mlen - 8);
+    n++;
+    uoff += ulen;
+    off += mlen;
+  }
+  if (off != clen || n == 0) {
+    free(m);
+    return 0;
+  }
+  *out = m;
+  return n;
+}
+
+/* Any gzip stream (several members, foreign writers): zlib, sequentially. */
+static dp_status read_zlib(const unsigned char *comp, size_t clen, size_t skip,
+                           unsigned char *out, size_t out_len) {
+  z_stream z;
+  memset(&z, 0, sizeof z);
+  if (inflateInit2(&z, 15 + 16) != Z_OK) return dp__error(DP_ENOMEM, "zlib init failed");
+  unsigned char scratch[16384];
+  size_t in_off = 0, out_off = 0, total = skip + out_len;
+  int r = Z_OK;
+  while (out_off < total) {
+    size_t in_chunk = clen - in_off;
+    if (in_chunk > (1u << 30)) in_chunk = 1u << 30;
+    unsigned char *dst;
+    size_t out_chunk;
+    if (out_off < skip) { /* bytes before the wanted range go to scratch */
+      dst = scratch;
+      out_chunk = skip - out_off < sizeof scratch ? skip - out_off : sizeof scratch;
+    } else {
+      dst = out + (out_off - skip);
+      out_chunk = total - out_off < (1u << 30) ? total - out_off : (1u << 30);
+    }
+    z.next_in = (unsigned char *)(uintptr_t)(comp + in_off);
+    z.avail_in = (uInt)in_chunk;
+    z.next_out = dst;
+    z.avail_out = (uInt)out_chunk;
+    r = inflate(&z, Z_NO_FLUSH);
+    in_off += in_chunk - z.avail_in;
+    out_off += out_chunk - z.avail_out;
+    if (r == Z_STREAM_END) {
+      /* Another member may follow. */
+      if (clen - in_off < 2 || comp[in_off] != 0x1f || comp[in_off + 1] != 0x8b) break;
+      inflateReset(&z);
+      continue;
+    }
+    if (r != Z_OK && r != Z_BUF_ERROR) break;
+    if (z.avail_out != 0 && in_off >= clen) break;
+  }
+  inflateEnd(&z);
+  if (out_off < total) {
+    if (r == Z_DATA_ERROR || r == Z_STREAM_ERROR || r == Z_MEM_ERROR || r == Z_NEED_DICT)
+      return dp__error(DP_EFORMAT, "corrupt gzip data (%s)", z.msg ? z.msg : "inflate error");
+    return dp__error(DP_EFORMAT, "truncated: %zu of %zu bytes present", out_off, total);
+  }
+  return DP_OK;
+}
+
+/* One foreign member whose trailer says it holds exactly what we need:
+ * libdeflate in one call (about twice zlib's speed).  Returns 0 when this
+ * path does not apply or fails, so the caller falls back to zlib. */
+static int read_libdeflate(const unsigned char *comp, size_t clen, size_t skip,
+                           unsigned char *out, size_t out_len) {
+  size_t total = skip + out_len;
+  if (clen < 18 || get32(comp + clen - 4) != (uint32_t)total) return 0;
+  unsigned char *buf = skip ? malloc(total) : out;
+  struct libdeflate_decompressor *d = libdeflate_alloc_decompressor();
+  int ok = 0;
+  if (buf && d) {
+    size_t in_used = 0, got = 0;
+    enum libdeflate_result r =
+        libdeflate_gzip_decompress_ex(d, comp, clen, buf, total, &in_used, &got);
+    ok = r == LIBDEFLATE_SUCCESS && got == total && in_used == clen;
+    if (ok && skip) memcpy(out, buf + skip, out_len);
+  }
+  if (d) libdeflate_free_decompressor(d);
+  if (skip) free(buf);
+  return ok;
+}
+
+dp_status dp__gz_read(const unsigned char *comp, size_t clen, size_t skip,
+                      unsigned char *out, size_t out_len, int threads) {
+  member *m = NULL;
+  size_t n = index_members(comp, clen, &m);
+  if (n > 0) {
+    size_t total = m[n - 1].uoff + m[n - 1].ulen;
+    dp_status s;
+    if (total < skip + out_len) {
+      s = dp__error(DP_EFORMAT, "truncated: %zu of %zu bytes present", total, skip + out_len);
+    } else {
+      rctx c = {comp, skip, out, out_len, m};
+      s = dp__parallel_for((int64_t)n, threads, inflate_member, &c);
+    }
+    free(m);
+    return s;
+  }
+  if (read_libdeflate(comp, clen, skip, out, out_len)) return DP_OK;
+  return read_zlib(comp, clen, skip, out, out_len);
+}
