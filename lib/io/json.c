@@ -67,6 +67,11 @@ static void put_string(dp__json *j, const char *s) {
       esc[1] = (char)c;
       put(j, esc, 2);
       p++;
+    } else if (c == '\n' || c == '\t' || c == '\r') {
+      esc[0] = '\\';
+      esc[1] = c == '\n' ? 'n' : c == '\t' ? 't' : 'r';
+      put(j, esc, 2);
+      p++;
     } else if (c < 0x20 || c == 0x7F) {
       snprintf(esc, sizeof esc, "\\u%04x", c);
       puts_(j, esc);
