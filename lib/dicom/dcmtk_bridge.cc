@@ -6,6 +6,9 @@
 #include <dcmtk/dcmdata/dcuid.h>
 
 #include "dcmprep/version.h"
+#include "core/internal.h"
+
+#include <string>
 
 extern "C" const char *dp__dcm_toolkit_version(void) { return OFFIS_DCMTK_VERSION_STRING; }
 
@@ -26,3 +29,476 @@ static const char *const k_transfer_syntaxes[] = {
     nullptr};
 
 extern "C" const char *const *dp_supported_transfer_syntaxes(void) { return k_transfer_syntaxes; }
+
+// ---- reading ---------------------------------------------------------------
+
+#include <dcmtk/dcmdata/dcdeftag.h>
+#include <dcmtk/dcmdata/dcfilefo.h>
+#include <dcmtk/dcmdata/dcmetinf.h>
+#include <dcmtk/dcmdata/dcdatset.h>
+#include <dcmtk/dcmdata/dcitem.h>
+#include <dcmtk/dcmdata/dcrledrg.h>
+#include <dcmtk/dcmdata/dcsequen.h>
+#include <dcmtk/dcmdata/dcxfer.h>
+#include <dcmtk/dcmjpeg/djdecode.h>
+#include <dcmtk/dcmjpls/djdecode.h>
+#include <dcmtk/oflog/oflog.h>
+
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <new>
+
+#include "dicom/slice.h"
+
+// DCMTK logs to stderr by default; the library never prints.
+static void quiet_toolkit() {
+  static std::once_flag once;
+  std::call_once(once, [] { OFLog::configure(OFLogger::OFF_LOG_LEVEL); });
+}
+
+static void register_decoders() {
+  quiet_toolkit();
+  static std::once_flag once;
+  std::call_once(once, [] {
+    DJDecoderRegistration::registerCodecs();
+    DJLSDecoderRegistration::registerCodecs();
+    DcmRLEDecoderRegistration::registerCodecs();
+  });
+}
+
+static void get_str(DcmItem *it, const DcmTagKey &tag, char *out, size_t size, bool all = false) {
+  OFString s;
+  out[0] = '\0';
+  OFCondition c = all ? it->findAndGetOFStringArray(tag, s) : it->findAndGetOFString(tag, s);
+  if (c.good()) snprintf(out, size, "%s", s.c_str());
+}
+
+static int get_int(DcmItem *it, const DcmTagKey &tag, int fallback) {
+  OFString s;
+  if (it->findAndGetOFString(tag, s).bad() || s.empty()) return fallback;
+  char *end = nullptr;
+  long v = strtol(s.c_str(), &end, 10);
+  if (end == s.c_str()) return fallback;
+  return v > INT_MAX ? INT_MAX : v < INT_MIN + 1 ? INT_MIN + 1 : (int)v;
+}
+
+static int get_us(DcmItem *it, const DcmTagKey &tag, int fallback) {
+  Uint16 v;
+  return it->findAndGetUint16(tag, v).good() ? (int)v : fallback;
+}
+
+/* n decimal values (DS); returns 1 when all are present and finite. */
+static int get_ds(DcmItem *it, const DcmTagKey &tag, double *out, int n) {
+  for (int i = 0; i < n; i++) {
+    Float64 v;
+    if (it->findAndGetFloat64(tag, v, (unsigned long)i).bad() || !std::isfinite(v)) return 0;
+    out[i] = v;
+  }
+  return 1;
+}
+
+/* First item of a sequence inside item (or NULL). */
+static DcmItem *sub(DcmItem *it, const DcmTagKey &seq) {
+  DcmItem *r = nullptr;
+  if (!it || it->findAndGetSequenceItem(seq, r, 0).bad()) return nullptr;
+  return r;
+}
+
+/* Applies a functional-group item (shared or per-frame) to a slice. */
+static void apply_groups(DcmItem *g, dp__slice *s) {
+  if (!g) return;
+  if (DcmItem *pm = sub(g, DCM_PixelMeasuresSequence)) {
+    if (get_ds(pm, DCM_PixelSpacing, s->spacing, 2)) s->has_spacing = 1;
+    get_ds(pm, DCM_SliceThickness, &s->thickness, 1);
+  }
+  if (DcmItem *pp = sub(g, DCM_PlanePositionSequence))
+    if (get_ds(pp, DCM_ImagePositionPatient, s->ipp, 3)) s->has_ipp = 1;
+  if (DcmItem *po = sub(g, DCM_PlaneOrientationSequence))
+    if (get_ds(po, DCM_ImageOrientationPatient, s->iop, 6)) s->has_iop = 1;
+  if (DcmItem *pv = sub(g, DCM_PixelValueTransformationSequence)) {
+    get_ds(pv, DCM_RescaleSlope, &s->slope, 1);
+    get_ds(pv, DCM_RescaleIntercept, &s->intercept, 1);
+  }
+  if (DcmItem *fc = sub(g, DCM_FrameContentSequence)) {
+    s->temporal_index = get_us(fc, DCM_TemporalPositionIndex, s->temporal_index);
+    Uint32 v;
+    if (fc->findAndGetUint32(DCM_TemporalPositionIndex, v).good()) s->temporal_index = (int)v;
+  }
+  if (DcmItem *ft = sub(g, DCM_MRImageFrameTypeSequence)) get_str(ft, DCM_FrameType, s->image_type, sizeof s->image_type, true);
+  if (DcmItem *ft = sub(g, DCM_CTImageFrameTypeSequence)) get_str(ft, DCM_FrameType, s->image_type, sizeof s->image_type, true);
+}
+
+static bool is_non_image_class(const char *sop) {
+  static const char *const non_image[] = {
+      "1.2.840.10008.5.1.4.1.1.88.",  // structured reports
+      "1.2.840.10008.5.1.4.1.1.481.", // RT objects
+      "1.2.840.10008.5.1.4.1.1.11.",  // presentation states
+      "1.2.840.10008.5.1.4.1.1.104.", // encapsulated documents
+      "1.2.840.10008.5.1.4.1.1.66",   // raw data, spatial registration, segmentation-free objects
+      "1.2.840.10008.1.3.10",         // DICOMDIR (media storage directory)
+      "1.2.840.10008.5.1.4.1.1.9.",   // waveforms
+      nullptr};
+  for (int i = 0; non_image[i]; i++)
+    if (strncmp(sop, non_image[i], strlen(non_image[i])) == 0) return true;
+  return false;
+}
+
+extern "C" dp_status dp__dcm_read_slices(const char *path, dp__slice **out, int *nout) {
+  *out = nullptr;
+  *nout = 0;
+  try {
+    quiet_toolkit();
+    DcmFileFormat ff;
+    OFCondition c = ff.loadFileUntilTag(path, EXS_Unknown, EGL_noChange, 4096, ERM_autoDetect,
+                                        DCM_PixelData);
+    if (c.bad()) return dp__error(DP_EFORMAT, "not DICOM (%s)", c.text());
+    DcmDataset *ds = ff.getDataset();
+    DcmMetaInfo *mi = ff.getMetaInfo();
+    dp__slice s;
+    memset(&s, 0, sizeof s);
+    get_str(ds, DCM_SOPClassUID, s.sop_class, sizeof s.sop_class);
+    if (!s.sop_class[0] && mi) get_str(mi, DCM_MediaStorageSOPClassUID, s.sop_class, sizeof s.sop_class);
+    int rows = get_us(ds, DCM_Rows, 0), cols = get_us(ds, DCM_Columns, 0);
+    bool has_pixels = ds->tagExists(DCM_PixelData) || ds->tagExists(DCM_FloatPixelData) ||
+                      ds->tagExists(DCM_DoubleFloatPixelData);
+    if (!s.sop_class[0] && !rows && !ds->tagExists(DCM_Modality))
+      return dp__error(DP_EFORMAT, "not DICOM (no SOP class, no image attributes)");
+    if (is_non_image_class(s.sop_class) || ds->tagExists(DCM_DirectoryRecordSequence))
+      return dp__error(DP_EUNSUPPORTED, "not an image (SOP class %s)", s.sop_class[0] ? s.sop_class : "DICOMDIR");
+    if (!has_pixels || rows < 1 || cols < 1)
+      return dp__error(DP_EUNSUPPORTED, "not an image (no pixel data)");
+    s.rows = rows;
+    s.cols = cols;
+    s.has_pixels = 1;
+    s.float_pixels = !ds->tagExists(DCM_PixelData);
+    DcmXfer xfer(ds->getOriginalXfer());
+    snprintf(s.ts_uid, sizeof s.ts_uid, "%s", xfer.getXferID());
+    get_str(ds, DCM_SeriesInstanceUID, s.series_uid, sizeof s.series_uid);
+    get_str(ds, DCM_Modality, s.modality, sizeof s.modality);
+    get_str(ds, DCM_ImageType, s.image_type, sizeof s.image_type, true);
+    for (char *p = s.image_type; *p; p++) *p = (char)toupper((unsigned char)*p);
+    get_str(ds, DCM_PhotometricInterpretation, s.photometric, sizeof s.photometric);
+    get_str(ds, DCM_SeriesDescription, s.description, sizeof s.description);
+    s.series_number = get_int(ds, DCM_SeriesNumber, DP__NONE);
+    s.instance_number = get_int(ds, DCM_InstanceNumber, DP__NONE);
+    s.acquisition_number = get_int(ds, DCM_AcquisitionNumber, DP__NONE);
+    s.echo_number = get_int(ds, DCM_EchoNumbers, DP__NONE);
+    s.temporal_index = get_int(ds, DCM_TemporalPositionIdentifier, DP__NONE);
+    s.samples = get_us(ds, DCM_SamplesPerPixel, 1);
+    s.bits_alloc = get_us(ds, DCM_BitsAllocated, 0);
+    s.bits_stored = get_us(ds, DCM_BitsStored, s.bits_alloc);
+    s.high_bit = get_us(ds, DCM_HighBit, s.bits_stored - 1);
+    s.pixel_rep = get_us(ds, DCM_PixelRepresentation, 0);
+    s.has_ipp = get_ds(ds, DCM_ImagePositionPatient, s.ipp, 3);
+    s.has_iop = get_ds(ds, DCM_ImageOrientationPatient, s.iop, 6);
+    s.has_spacing = get_ds(ds, DCM_PixelSpacing, s.spacing, 2);
+    s.slope = 1;
+    s.intercept = 0;
+    if (!get_ds(ds, DCM_RescaleSlope, &s.slope, 1) || s.slope == 0) s.slope = 1;
+    get_ds(ds, DCM_RescaleIntercept, &s.intercept, 1);
+    get_ds(ds, DCM_SliceThickness, &s.thickness, 1);
+    // Siemens CSA: NumberOfImagesInMosaic is (0019,100a) in the private block.
+    Uint16 mosaic = 0;
+    if (ds->findAndGetUint16(DcmTagKey(0x0019, 0x100a), mosaic).good() && mosaic > 1 &&
+        strstr(s.image_type, "MOSAIC"))
+      s.mosaic = mosaic;
+    int frames = get_int(ds, DCM_NumberOfFrames, 1);
+    if (frames < 1) frames = 1;
+    s.file_frames = frames;
+    // Absurd sizes are refused here, before anyone allocates for them.
+    double bytes = (double)rows * cols * frames * (s.samples > 0 ? s.samples : 1) *
+                   (s.bits_alloc > 0 ? s.bits_alloc : 16) / 8.0;
+    if (bytes > 16.0 * 1024 * 1024 * 1024)
+      return dp__error(DP_ELIMIT, "image too large (%d x %d x %d frames)", rows, cols, frames);
+    if (!s.float_pixels && s.bits_alloc != 8 && s.bits_alloc != 16 && s.bits_alloc != 32)
+      return dp__error(DP_EUNSUPPORTED, "BitsAllocated %d is not supported", s.bits_alloc);
+    if (s.bits_stored < 1 || s.bits_stored > s.bits_alloc) s.bits_stored = s.bits_alloc;
+
+    DcmItem *shared = sub(ds, DCM_SharedFunctionalGroupsSequence);
+    DcmSequenceOfItems *perframe = nullptr;
+    ds->findAndGetSequence(DCM_PerFrameFunctionalGroupsSequence, perframe);
+    bool enhanced = shared || perframe;
+    int n = frames;
+    dp__slice *arr = (dp__slice *)calloc((size_t)n, sizeof *arr);
+    if (!arr) return dp__error(DP_ENOMEM, "out of memory");
+    for (int f = 0; f < n; f++) {
+      arr[f] = s;
+      arr[f].frame = f;
+      arr[f].enhanced = enhanced;
+      if (enhanced) {
+        apply_groups(shared, &arr[f]);
+        if (perframe && (unsigned long)f < perframe->card()) apply_groups(perframe->getItem(f), &arr[f]);
+      } else if (n > 1) {
+        // Classic multi-frame: frames of one position (e.g. a cine) or a stack
+        // described by the shared header; positions are unknown per frame.
+        arr[f].temporal_index = f;
+      }
+      arr[f].path = strdup(path);
+      if (!arr[f].path) {
+        for (int i = 0; i < f; i++) free(arr[i].path);
+        free(arr);
+        return dp__error(DP_ENOMEM, "out of memory");
+      }
+    }
+    *out = arr;
+    *nout = n;
+    return DP_OK;
+  } catch (const std::bad_alloc &) {
+    return dp__error(DP_ENOMEM, "out of memory reading the header");
+  } catch (...) {
+    return dp__error(DP_EINTERNAL, "unexpected failure reading the header");
+  }
+}
+
+extern "C" void dp__dcm_pixels_free(dp__dcm_pixels *p) {
+  if (!p) return;
+  free(p->data);
+  p->data = nullptr;
+}
+
+extern "C" dp_status dp__dcm_read_pixels(const char *path, const dp__slice *expect,
+                                         dp__dcm_pixels *out) {
+  memset(out, 0, sizeof *out);
+  try {
+    register_decoders();
+    DcmFileFormat ff;
+    OFCondition c = ff.loadFile(path);
+    if (c.bad()) return dp__error(DP_EFORMAT, "%s: %s", path, c.text());
+    DcmDataset *ds = ff.getDataset();
+    E_TransferSyntax orig = ds->getOriginalXfer();
+    DcmXfer xf(orig);
+    if (xf.isEncapsulated()) {
+      ds->chooseRepresentation(EXS_LittleEndianExplicit, nullptr);
+      if (!ds->canWriteXfer(EXS_LittleEndianExplicit))
+        return dp__error(DP_ECODEC, "%s: no decoder for transfer syntax %s (%s)", path,
+                         xf.getXferID(), xf.getXferName());
+    }
+    int rows = expect->rows, cols = expect->cols, frames = expect->file_frames;
+    int samples = expect->samples > 0 ? expect->samples : 1;
+    size_t want;
+    if (expect->float_pixels) {
+      Float32 *f32 = nullptr;
+      unsigned long count = 0;
+      DcmElement *el = nullptr;
+      if (ds->findAndGetElement(DCM_FloatPixelData, el).bad() || el->getFloat32Array(f32).bad())
+        return dp__error(DP_EUNSUPPORTED, "%s: double-precision pixel data is not supported", path);
+      count = el->getLength() / 4;
+      want = (size_t)rows * cols * frames * samples;
+      if (count < want) return dp__error(DP_EFORMAT, "%s: pixel data truncated (%lu of %zu values)", path, count, want);
+      out->data = malloc(want * 4);
+      if (!out->data) return dp__error(DP_ENOMEM, "%s: out of memory", path);
+      memcpy(out->data, f32, want * 4);
+      out->bits_alloc = 32;
+      out->is_float = 1;
+      out->nbytes = want * 4;
+      return DP_OK;
+    }
+    int ba = expect->bits_alloc;
+    want = (size_t)rows * cols * frames * samples * (size_t)(ba / 8);
+    DcmElement *el = nullptr;
+    if (ds->findAndGetElement(DCM_PixelData, el).bad() || !el)
+      return dp__error(DP_EFORMAT, "%s: no pixel data", path);
+    const void *src = nullptr;
+    size_t have = el->getLength();
+    if (ba == 8) {
+      Uint8 *p = nullptr;
+      if (el->getUint8Array(p).bad() || !p) {
+        Uint16 *q = nullptr;
+        if (el->getUint16Array(q).bad() || !q) return dp__error(DP_EFORMAT, "%s: unreadable pixel data", path);
+        src = q;
+      } else {
+        src = p;
+      }
+    } else if (ba == 16) {
+      Uint16 *p = nullptr;
+      if (el->getUint16Array(p).bad() || !p) return dp__error(DP_EFORMAT, "%s: unreadable pixel data", path);
+      src = p;
+    } else {
+      Uint32 *p = nullptr;
+      Uint16 *q = nullptr;
+      if (el->getUint32Array(p).good() && p) src = p;
+      else if (el->getUint16Array(q).good() && q) src = q;
+      else return dp__error(DP_EFORMAT, "%s: unreadable pixel data", path);
+    }
+    if (have < want)
+      return dp__error(DP_EFORMAT, "%s: pixel data truncated (%zu of %zu bytes)", path, have, want);
+    out->data = malloc(want);
+    if (!out->data) return dp__error(DP_ENOMEM, "%s: out of memory", path);
+    memcpy(out->data, src, want);
+    out->nbytes = want;
+    out->bits_alloc = ba;
+    return DP_OK;
+  } catch (const std::bad_alloc &) {
+    return dp__error(DP_ENOMEM, "%s: out of memory decoding pixels", path);
+  } catch (...) {
+    return dp__error(DP_EINTERNAL, "%s: unexpected failure decoding pixels", path);
+  }
+}
+
+static void meta_str(dp_volume *v, DcmItem *ds, const DcmTagKey &tag, const char *key) {
+  OFString s;
+  if (ds->findAndGetOFStringArray(tag, s).good() && !s.empty()) dp_volume_meta_set_str(v, key, s.c_str());
+}
+
+static void meta_num(dp_volume *v, DcmItem *ds, const DcmTagKey &tag, const char *key, double scale) {
+  Float64 x;
+  if (ds->findAndGetFloat64(tag, x).good() && std::isfinite(x)) dp_volume_meta_set_num(v, key, x * scale);
+}
+
+extern "C" dp_status dp__dcm_read_meta(const char *path, dp_volume *v, int keep_phi) {
+  try {
+    DcmFileFormat ff;
+    OFCondition c = ff.loadFileUntilTag(path, EXS_Unknown, EGL_noChange, 4096, ERM_autoDetect,
+                                        DCM_PixelData);
+    if (c.bad()) return dp__error(DP_EFORMAT, "%s: %s", path, c.text());
+    DcmDataset *ds = ff.getDataset();
+    meta_str(v, ds, DCM_Modality, "Modality");
+    meta_str(v, ds, DCM_Manufacturer, "Manufacturer");
+    meta_str(v, ds, DCM_ManufacturerModelName, "ManufacturersModelName");
+    meta_str(v, ds, DCM_StationName, "StationName");
+    meta_num(v, ds, DCM_SeriesNumber, "SeriesNumber", 1);
+    meta_str(v, ds, DCM_SeriesDescription, "SeriesDescription");
+    meta_str(v, ds, DCM_ProtocolName, "ProtocolName");
+    meta_str(v, ds, DCM_ImageType, "ImageType");
+    meta_str(v, ds, DCM_BodyPartExamined, "BodyPartExamined");
+    meta_num(v, ds, DCM_KVP, "KVP", 1);
+    meta_str(v, ds, DCM_ConvolutionKernel, "ConvolutionKernel");
+    meta_num(v, ds, DCM_SliceThickness, "SliceThickness", 1);
+    meta_num(v, ds, DCM_SpacingBetweenSlices, "SpacingBetweenSlices", 1);
+    meta_num(v, ds, DCM_MagneticFieldStrength, "MagneticFieldStrength", 1);
+    meta_num(v, ds, DCM_EchoTime, "EchoTime", 1e-3);            // BIDS: seconds
+    meta_num(v, ds, DCM_RepetitionTime, "RepetitionTime", 1e-3);
+    meta_num(v, ds, DCM_InversionTime, "InversionTime", 1e-3);
+    meta_num(v, ds, DCM_FlipAngle, "FlipAngle", 1);
+    meta_num(v, ds, DCM_WindowCenter, "WindowCenter", 1);
+    meta_num(v, ds, DCM_WindowWidth, "WindowWidth", 1);
+    meta_str(v, ds, DCM_RescaleType, "RescaleType");
+    meta_num(v, ds, DCM_GantryDetectorTilt, "GantryDetectorTiltTag", 1);
+    meta_str(v, ds, DCM_SeriesInstanceUID, "SeriesInstanceUID");
+    meta_str(v, ds, DCM_PhotometricInterpretation, "PhotometricInterpretation");
+    if (keep_phi) {
+      meta_str(v, ds, DCM_PatientName, "PatientName");
+      meta_str(v, ds, DCM_PatientID, "PatientID");
+      meta_str(v, ds, DCM_PatientBirthDate, "PatientBirthDate");
+    }
+    return DP_OK;
+  } catch (...) {
+    return dp__error(DP_EINTERNAL, "%s: unexpected failure reading metadata", path);
+  }
+}
+
+// ---- dataset writing (synthetic test data) ----------------------------------
+
+#include <dcmtk/dcmdata/dcpath.h>
+#include <dcmtk/dcmdata/dcrleerg.h>
+#include <dcmtk/dcmdata/dcrlerp.h>
+#include <dcmtk/dcmjpeg/djencode.h>
+#include <dcmtk/dcmjpeg/djrplol.h>
+#include <dcmtk/dcmjpls/djencode.h>
+#include <dcmtk/dcmjpls/djrparam.h>
+#include <unistd.h>
+
+struct dp__dcm_ds {
+  DcmFileFormat ff;
+};
+
+static void register_encoders() {
+  quiet_toolkit();
+  static std::once_flag once;
+  std::call_once(once, [] {
+    DJEncoderRegistration::registerCodecs();
+    DJLSEncoderRegistration::registerCodecs();
+    DcmRLEEncoderRegistration::registerCodecs();
+  });
+}
+
+extern "C" dp_status dp__dcm_ds_new(dp__dcm_ds **out) {
+  *out = nullptr;
+  try {
+    *out = new dp__dcm_ds();
+    return DP_OK;
+  } catch (...) {
+    return dp__error(DP_ENOMEM, "out of memory");
+  }
+}
+
+extern "C" void dp__dcm_ds_free(dp__dcm_ds *ds) { delete ds; }
+
+extern "C" dp_status dp__dcm_ds_set(dp__dcm_ds *ds, const char *path, const char *value) {
+  try {
+    DcmPathProcessor proc;
+    OFCondition c = proc.findOrCreatePath(ds->ff.getDataset(), path, OFTrue);
+    if (c.bad()) return dp__error(DP_EINVAL, "%s: %s", path, c.text());
+    OFList<DcmPath *> results;
+    proc.getResults(results);
+    for (OFListIterator(DcmPath *) it = results.begin(); it != results.end(); ++it) {
+      DcmObject *obj = (*it)->back()->m_obj;
+      if (!obj || !obj->isLeaf()) return dp__error(DP_EINVAL, "%s is not an attribute", path);
+      c = static_cast<DcmElement *>(obj)->putString(value);
+      if (c.bad()) return dp__error(DP_EINVAL, "%s = '%s': %s", path, value, c.text());
+    }
+    return DP_OK;
+  } catch (...) {
+    return dp__error(DP_EINTERNAL, "%s: unexpected failure", path);
+  }
+}
+
+extern "C" dp_status dp__dcm_ds_set_pixels16(dp__dcm_ds *ds, const uint16_t *data, size_t count) {
+  try {
+    OFCondition c = ds->ff.getDataset()->putAndInsertUint16Array(DCM_PixelData, data,
+                                                                 (unsigned long)count);
+    return c.good() ? DP_OK : dp__error(DP_EINVAL, "PixelData: %s", c.text());
+  } catch (...) {
+    return dp__error(DP_ENOMEM, "out of memory");
+  }
+}
+
+extern "C" dp_status dp__dcm_ds_save(dp__dcm_ds *ds, const char *path, const char *ts_uid) {
+  try {
+    register_encoders();
+    DcmXfer want(ts_uid);
+    E_TransferSyntax ts = want.getXfer();
+    DcmDataset *d = ds->ff.getDataset();
+    DJ_RPLossless jpeg_sv1(1, 0), jpeg_p14(6, 0);
+    DJLSRepresentationParameter jls(0, OFTrue);
+    DcmRLERepresentationParameter rle;
+    const DcmRepresentationParameter *param = nullptr;
+    switch (ts) {
+      case EXS_LittleEndianImplicit: case EXS_LittleEndianExplicit: case EXS_BigEndianExplicit:
+      case EXS_DeflatedLittleEndianExplicit:
+        break;
+      case EXS_JPEGProcess14SV1: param = &jpeg_sv1; break;
+      case EXS_JPEGProcess14: param = &jpeg_p14; break;
+      case EXS_JPEGLSLossless: param = &jls; break;
+      case EXS_RLELossless: param = &rle; break;
+      default:
+        return dp__error(DP_EUNSUPPORTED, "cannot write transfer syntax %s", ts_uid);
+    }
+    if (param) {
+      OFCondition c = d->chooseRepresentation(ts, param);
+      if (c.bad() || !d->canWriteXfer(ts))
+        return dp__error(DP_ECODEC, "cannot encode %s: %s", ts_uid, c.text());
+    }
+    std::string tmp(path);
+    size_t slash = tmp.rfind('/');
+    std::string dir = slash == std::string::npos ? "" : tmp.substr(0, slash + 1);
+    std::string base = slash == std::string::npos ? tmp : tmp.substr(slash + 1);
+    std::string t = dir + "." + base + ".tmp" + std::to_string((long)getpid());
+    OFCondition c = ds->ff.saveFile(t.c_str(), ts);
+    if (c.bad()) {
+      unlink(t.c_str());
+      return dp__error(DP_EIO, "%s: %s", path, c.text());
+    }
+    if (rename(t.c_str(), path) != 0) {
+      unlink(t.c_str());
+      return dp__error(DP_EIO, "%s: rename failed", path);
+    }
+    return DP_OK;
+  } catch (...) {
+    return dp__error(DP_EINTERNAL, "%s: unexpected failure writing", path);
+  }
+}
