@@ -10,6 +10,7 @@
 #include "volume.h"
 #include "parallel.h"
 #include "nifti.h"
+#include "dicom.h"
 #include "sidecar.h"
 
 #endif

@@ -163,7 +163,9 @@ extern "C" dp_status dp__dcm_read_slices(const char *path, dp__slice **out, int 
     get_str(ds, DCM_SOPClassUID, s.sop_class, sizeof s.sop_class);
     if (!s.sop_class[0] && mi) get_str(mi, DCM_MediaStorageSOPClassUID, s.sop_class, sizeof s.sop_class);
     int rows = get_us(ds, DCM_Rows, 0), cols = get_us(ds, DCM_Columns, 0);
-    bool has_pixels = ds->tagExists(DCM_PixelData) || ds->tagExists(DCM_FloatPixelData) ||
+    // Parsing stopped before Pixel Data, so its presence is inferred from the
+    // image pixel module; a file that lacks it fails later, when decoded.
+    bool has_pixels = ds->tagExists(DCM_BitsAllocated) || ds->tagExists(DCM_FloatPixelData) ||
                       ds->tagExists(DCM_DoubleFloatPixelData);
     if (!s.sop_class[0] && !rows && !ds->tagExists(DCM_Modality))
       return dp__error(DP_EFORMAT, "not DICOM (no SOP class, no image attributes)");
@@ -174,7 +176,7 @@ extern "C" dp_status dp__dcm_read_slices(const char *path, dp__slice **out, int 
     s.rows = rows;
     s.cols = cols;
     s.has_pixels = 1;
-    s.float_pixels = !ds->tagExists(DCM_PixelData);
+    s.float_pixels = ds->tagExists(DCM_FloatPixelData);
     DcmXfer xfer(ds->getOriginalXfer());
     snprintf(s.ts_uid, sizeof s.ts_uid, "%s", xfer.getXferID());
     get_str(ds, DCM_SeriesInstanceUID, s.series_uid, sizeof s.series_uid);
@@ -345,8 +347,11 @@ static void meta_str(dp_volume *v, DcmItem *ds, const DcmTagKey &tag, const char
 }
 
 static void meta_num(dp_volume *v, DcmItem *ds, const DcmTagKey &tag, const char *key, double scale) {
-  Float64 x;
-  if (ds->findAndGetFloat64(tag, x).good() && std::isfinite(x)) dp_volume_meta_set_num(v, key, x * scale);
+  OFString s;
+  if (ds->findAndGetOFString(tag, s).bad() || s.empty()) return;
+  char *end = nullptr;
+  double x = strtod(s.c_str(), &end);
+  if (end != s.c_str() && std::isfinite(x)) dp_volume_meta_set_num(v, key, x * scale);
 }
 
 extern "C" dp_status dp__dcm_read_meta(const char *path, dp_volume *v, int keep_phi) {

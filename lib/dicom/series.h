@@ -35,4 +35,7 @@ void dp__groups_free(dp__group *g, int n);
  * a sheared affine). */
 void dp__series_lps_affine(const dp__group *g, const dp__slice *s, double m[4][4]);
 
+/* The same in RAS (the volume's ijk_to_ras). */
+void dp__series_ras_affine(const dp__group *g, const dp__slice *s, dp_mat4 *out);
+
 #endif

@@ -17,6 +17,20 @@ typedef struct dp_cli_command {
 
 extern const dp_cli_command dp_cli_info;
 extern const dp_cli_command dp_cli_convert;
+extern const dp_cli_command dp_cli_scan;
+
+typedef struct dp_cli_dicom_opts {
+  const char *output, *name, *series;
+  int all, gz, level, nifti2, no_sidecar, quiet;
+  dp_dicom_load_opts load;
+} dp_cli_dicom_opts;
+
+/* Converts DICOM inputs into o->output (see `dcmprep help convert`). */
+int dp_cli_convert_dicom(int npaths, char **paths, const dp_cli_dicom_opts *o);
+
+/* Output name from a template: fields reduced to [A-Za-z0-9._-], never empty,
+ * never "." or "..", at most size-1 chars. */
+void dp_cli_series_name(const char *tmpl, const dp_series_info *si, char *out, size_t size);
 
 /* Prints "dcmprep: <message>" on stderr; returns DP_EXIT_ERROR. */
 int dp_cli_fail(const char *fmt, ...)

@@ -8,14 +8,35 @@
 #include "cli/cli.h"
 
 static const char usage[] =
-    "usage: dcmprep convert INPUT -o OUTPUT [options]\n"
+    "usage: dcmprep convert DICOM_PATH... -o DIR [options]\n"
+    "       dcmprep convert INPUT.nii[.gz] -o OUTPUT [options]\n"
     "\n"
-    "Re-encodes a NIfTI file (.nii <-> .nii.gz, NIfTI-1 <-> NIfTI-2) and writes a\n"
-    "JSON sidecar next to it.  OUTPUT is a file name ending in .nii or .nii.gz, or\n"
-    "an existing folder (the output is then named after INPUT).  The voxel values,\n"
-    "data type and affine are kept exactly; scl_slope/scl_inter are carried over\n"
-    "unless --apply-scaling.  Outputs are written to a temporary file and renamed,\n"
-    "so an interrupted run never leaves a partial file.\n"
+    "DICOM: scans the files and folders given (recursively), and writes one NIfTI\n"
+    "+ JSON sidecar per volume series into DIR (created if missing).  Localizers,\n"
+    "secondary captures and images without geometry are listed but skipped\n"
+    "unless --all.  Gantry tilt and uneven slice spacing are detected from the\n"
+    "slice positions and, by default, resampled (one linear interpolation from\n"
+    "the true positions); see --tilt and --uneven.  Output names come from\n"
+    "--name with every field reduced to [A-Za-z0-9._-]; they never leave DIR and\n"
+    "collisions get a suffix.\n"
+    "\n"
+    "NIfTI: re-encodes (.nii <-> .nii.gz, NIfTI-1 <-> NIfTI-2).  OUTPUT is a file\n"
+    "name ending in .nii or .nii.gz, or an existing folder.  Voxel values, type\n"
+    "and affine are kept exactly; scl_slope/scl_inter are carried over unless\n"
+    "--apply-scaling.\n"
+    "\n"
+    "Outputs are written to a temporary file and renamed, so an interrupted run\n"
+    "never leaves a partial file.\n"
+    "\n"
+    "DICOM options:\n"
+    "  --name TEMPLATE       output name from {number} {description} {modality}\n"
+    "                        {index} {uid} (default {number}_{description})\n"
+    "  --series LIST         only these series (comma-separated series numbers)\n"
+    "  --all                 also convert localizers and secondary captures\n"
+    "  --tilt MODE           reslice (default): rectangular grid; keep: sheared\n"
+    "                        affine in the sform (qform = nearest rigid)\n"
+    "  --uneven MODE         resample (default) | split | error\n"
+    "  --keep-phi            record patient name, ID and birth date in the sidecar\n"
     "\n"
     "options:\n"
     "  -o, --output PATH     output file or folder (required)\n"
@@ -33,6 +54,7 @@ static const char usage[] =
 typedef struct {
   const char *output;
   int no_gz, level, nifti2, apply_scaling, no_sidecar, threads, quiet;
+  dp_cli_dicom_opts dicom;
 } convert_opts;
 
 static int is_dir(const char *p) {
@@ -57,7 +79,10 @@ static int parse(int argc, char **argv, convert_opts *o) {
       {"level", required_argument, NULL, 'l'},  {"nifti2", no_argument, NULL, '2'},
       {"apply-scaling", no_argument, NULL, 'a'}, {"no-sidecar", no_argument, NULL, 's'},
       {"threads", required_argument, NULL, 't'}, {"quiet", no_argument, NULL, 'q'},
-      {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+      {"help", no_argument, NULL, 'h'},         {"name", required_argument, NULL, 'N'},
+      {"series", required_argument, NULL, 'S'}, {"all", no_argument, NULL, 'A'},
+      {"tilt", required_argument, NULL, 'T'},   {"uneven", required_argument, NULL, 'U'},
+      {"keep-phi", no_argument, NULL, 'K'},     {NULL, 0, NULL, 0}};
   long v;
   int c;
   while ((c = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
@@ -78,14 +103,32 @@ static int parse(int argc, char **argv, convert_opts *o) {
         o->threads = (int)v;
         break;
       case 'q': o->quiet = 1; break;
+      case 'N': o->dicom.name = optarg; break;
+      case 'S': o->dicom.series = optarg; break;
+      case 'A': o->dicom.all = 1; break;
+      case 'T':
+        if (!strcmp(optarg, "reslice")) o->dicom.load.tilt = DP_TILT_RESLICE;
+        else if (!strcmp(optarg, "keep")) o->dicom.load.tilt = DP_TILT_KEEP;
+        else return dp_cli_usage_error(&dp_cli_convert, "--tilt is reslice or keep, not '%s'", optarg);
+        break;
+      case 'U':
+        if (!strcmp(optarg, "resample")) o->dicom.load.uneven = DP_UNEVEN_RESAMPLE;
+        else if (!strcmp(optarg, "split")) o->dicom.load.uneven = DP_UNEVEN_SPLIT;
+        else if (!strcmp(optarg, "error")) o->dicom.load.uneven = DP_UNEVEN_ERROR;
+        else return dp_cli_usage_error(&dp_cli_convert, "--uneven is resample, split or error, not '%s'", optarg);
+        break;
+      case 'K': o->dicom.load.keep_phi = 1; break;
       case 'h': fputs(usage, stdout); return -1;
       default: return dp_cli_usage_error(&dp_cli_convert, "invalid option");
     }
   }
   if (!o->output) return dp_cli_usage_error(&dp_cli_convert, "-o OUTPUT is required");
-  if (optind != argc - 1) return dp_cli_usage_error(&dp_cli_convert, "expected exactly one INPUT");
-  if (!dp_cli_is_nifti_name(argv[optind]))
-    return dp_cli_usage_error(&dp_cli_convert, "INPUT must be a .nii or .nii.gz file (DICOM input is not supported yet)");
+  if (optind >= argc) return dp_cli_usage_error(&dp_cli_convert, "no INPUT given");
+  if (optind != argc - 1 || !dp_cli_is_nifti_name(argv[optind])) {
+    if (dp_cli_is_nifti_name(o->output))
+      return dp_cli_usage_error(&dp_cli_convert, "DICOM input needs an output folder, not '%s'", o->output);
+    return 1; /* DICOM mode */
+  }
   if (!is_dir(o->output) && !dp_cli_is_nifti_name(o->output))
     return dp_cli_usage_error(&dp_cli_convert, "OUTPUT '%s' is neither a folder nor a .nii/.nii.gz name", o->output);
   if (o->no_gz && !is_dir(o->output))
@@ -119,10 +162,21 @@ static int write_outputs(const dp_volume *v, const dp_nifti_info *ni, const char
 
 static int run(int argc, char **argv) {
   convert_opts o = {0};
+  o.dicom.load = (dp_dicom_load_opts)DP_DICOM_LOAD_OPTS_INIT;
   int rc = parse(argc, argv, &o);
   if (rc < 0) return DP_EXIT_OK; /* --help */
-  if (rc) return rc;
   dp_cli_setup_logging(o.quiet);
+  if (rc == 1) {
+    o.dicom.output = o.output;
+    o.dicom.gz = !o.no_gz;
+    o.dicom.level = o.level;
+    o.dicom.nifti2 = o.nifti2;
+    o.dicom.no_sidecar = o.no_sidecar;
+    o.dicom.quiet = o.quiet;
+    o.dicom.load.threads = o.threads;
+    return dp_cli_convert_dicom(argc - optind, argv + optind, &o.dicom);
+  }
+  if (rc) return rc;
   const char *input = argv[optind];
   char out[4096];
   if (is_dir(o.output)) {

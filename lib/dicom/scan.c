@@ -1,0 +1,260 @@
+#define _DEFAULT_SOURCE /* DT_DIR, lstat */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/internal.h"
+#include "dicom/dcmtk_bridge.h"
+#include "dicom/set.h"
+
+const char *dp_series_kind_name(dp_series_kind k) {
+  switch (k) {
+    case DP_SERIES_VOLUME: return "volume";
+    case DP_SERIES_LOCALIZER: return "localizer";
+    case DP_SERIES_SECONDARY: return "secondary";
+    case DP_SERIES_NO_GEOMETRY: return "no-geometry";
+  }
+  return "?";
+}
+
+typedef struct {
+  char **v;
+  int n, cap;
+} strlist;
+
+static int push(strlist *l, char *s) {
+  if (!s) return -1;
+  if (l->n == l->cap) {
+    int cap = l->cap ? l->cap * 2 : 256;
+    char **nv = realloc(l->v, (size_t)cap * sizeof *nv);
+    if (!nv) {
+      free(s);
+      return -1;
+    }
+    l->v = nv;
+    l->cap = cap;
+  }
+  l->v[l->n++] = s;
+  return 0;
+}
+
+static int cmp_str(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Collects regular files under path (not following symbolic links to
+ * folders, so link loops cannot trap the walk). */
+static dp_status walk(const char *path, strlist *files, int depth) {
+  struct stat st;
+  if (stat(path, &st) != 0)
+    return dp__error(errno == ENOENT ? DP_ENOTFOUND : DP_EIO, "%s: %s", path, strerror(errno));
+  if (S_ISREG(st.st_mode)) {
+    return push(files, strdup(path)) ? dp__error(DP_ENOMEM, "out of memory") : DP_OK;
+  }
+  if (!S_ISDIR(st.st_mode) || depth > 64) return DP_OK;
+  DIR *d = opendir(path);
+  if (!d) return DP_OK; /* unreadable folder: nothing to add */
+  strlist names = {0};
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+    size_t n = strlen(path) + strlen(e->d_name) + 2;
+    char *p = malloc(n);
+    if (p) snprintf(p, n, "%s/%s", path, e->d_name);
+    if (push(&names, p)) break;
+  }
+  closedir(d);
+  /* sorted, so that results do not depend on the file system's order */
+  qsort(names.v, (size_t)names.n, sizeof *names.v, cmp_str);
+  dp_status s = DP_OK;
+  for (int i = 0; i < names.n; i++) {
+    struct stat ls;
+    if (s == DP_OK && lstat(names.v[i], &ls) == 0 && !S_ISLNK(ls.st_mode))
+      s = walk(names.v[i], files, depth + 1);
+    else if (s == DP_OK && S_ISLNK(ls.st_mode) && stat(names.v[i], &ls) == 0 && S_ISREG(ls.st_mode))
+      s = walk(names.v[i], files, depth + 1);
+    free(names.v[i]);
+  }
+  free(names.v);
+  return s;
+}
+
+typedef struct {
+  char **files;
+  dp__slice **slices; /* per file */
+  int *nslices;
+  char **reasons;     /* per file, when skipped */
+} scan_ctx;
+
+static dp_status scan_one(void *vctx, int64_t i) {
+  scan_ctx *c = vctx;
+  dp_status s = dp__dcm_read_slices(c->files[i], &c->slices[i], &c->nslices[i]);
+  if (s != DP_OK) {
+    c->reasons[i] = strdup(dp_last_error());
+    c->slices[i] = NULL;
+    c->nslices[i] = 0;
+  }
+  return DP_OK;
+}
+
+void dp_dicom_set_free(dp_dicom_set *set) {
+  if (!set) return;
+  for (int i = 0; i < set->nslices; i++) free(set->slices[i].path);
+  free(set->slices);
+  dp__groups_free(set->groups, set->ngroups);
+  free(set->infos);
+  for (int i = 0; i < set->nskipped; i++) {
+    free(set->skipped_path[i]);
+    free(set->skipped_reason[i]);
+  }
+  free(set->skipped_path);
+  free(set->skipped_reason);
+  free(set);
+}
+
+static void fill_info(dp_dicom_set *set, int gi) {
+  dp__group *g = &set->groups[gi];
+  const dp__slice *f = &set->slices[g->idx[0]];
+  dp_series_info *in = &set->infos[gi];
+  memset(in, 0, sizeof *in);
+  in->index = gi;
+  in->uid = f->series_uid;
+  in->number = f->series_number == DP__NONE ? -1 : f->series_number;
+  in->description = f->description;
+  in->modality = f->modality;
+  in->kind = g->kind;
+  in->nimages = g->n;
+  int nfiles = 0;
+  for (int i = 0; i < g->n; i++) {
+    int seen = 0;
+    for (int j = 0; j < i && !seen; j++)
+      seen = set->slices[g->idx[j]].path == set->slices[g->idx[i]].path ||
+             strcmp(set->slices[g->idx[j]].path, set->slices[g->idx[i]].path) == 0;
+    nfiles += !seen;
+    if (i > 4096) { /* long series: files are distinct unless multi-frame */
+      nfiles = f->file_frames > 1 ? nfiles : g->n;
+      break;
+    }
+  }
+  in->nfiles = nfiles;
+  in->dim[0] = f->cols;
+  in->dim[1] = f->rows;
+  in->dim[2] = g->nz;
+  in->dim[3] = g->nt;
+  in->spacing[0] = f->spacing[1];
+  in->spacing[1] = f->spacing[0];
+  in->spacing[2] = g->step;
+  in->tilt_deg = g->tilt_deg;
+  in->uneven = g->uneven;
+  in->missing_slices = g->missing;
+  in->duplicate_positions = g->dups;
+  in->echo = f->echo_number == DP__NONE ? -1 : f->echo_number;
+  in->warnings = g->warnings;
+  if (g->nz > 1 && g->pos) {
+    in->min_step = in->max_step = g->pos[1] - g->pos[0];
+    for (int z = 1; z + 1 < g->nz; z++) {
+      double st = g->pos[z + 1] - g->pos[z];
+      if (st < in->min_step) in->min_step = st;
+      if (st > in->max_step) in->max_step = st;
+    }
+  }
+  if (g->geometry_ok) {
+    dp_mat4 ras;
+    dp__series_ras_affine(g, set->slices, &ras);
+    if (dp_affine_axcodes(&ras, in->orientation) != DP_OK) in->orientation[0] = '\0';
+  }
+}
+
+dp_status dp_dicom_scan(const char *const *paths, int npaths, const dp_dicom_scan_opts *opts,
+                        dp_dicom_set **out) {
+  *out = NULL;
+  dp_dicom_scan_opts o = DP_DICOM_SCAN_OPTS_INIT;
+  if (opts) o = *opts;
+  strlist files = {0};
+  dp_status s = DP_OK;
+  for (int i = 0; i < npaths && s == DP_OK; i++) s = walk(paths[i], &files, 0);
+  dp_dicom_set *set = calloc(1, sizeof *set);
+  scan_ctx c = {files.v, NULL, NULL, NULL};
+  if (s == DP_OK && !set) s = dp__error(DP_ENOMEM, "out of memory");
+  if (s == DP_OK && files.n) {
+    c.slices = calloc((size_t)files.n, sizeof *c.slices);
+    c.nslices = calloc((size_t)files.n, sizeof *c.nslices);
+    c.reasons = calloc((size_t)files.n, sizeof *c.reasons);
+    if (!c.slices || !c.nslices || !c.reasons) s = dp__error(DP_ENOMEM, "out of memory");
+  }
+  if (s == DP_OK) s = dp__parallel_for(files.n, o.threads, scan_one, &c);
+  int total = 0, nskip = 0;
+  for (int i = 0; s == DP_OK && i < files.n; i++) {
+    total += c.nslices[i];
+    nskip += c.slices[i] == NULL;
+  }
+  if (s == DP_OK) {
+    set->slices = calloc((size_t)(total ? total : 1), sizeof *set->slices);
+    set->skipped_path = calloc((size_t)(nskip ? nskip : 1), sizeof(char *));
+    set->skipped_reason = calloc((size_t)(nskip ? nskip : 1), sizeof(char *));
+    if (!set->slices || !set->skipped_path || !set->skipped_reason)
+      s = dp__error(DP_ENOMEM, "out of memory");
+  }
+  for (int i = 0; i < files.n; i++) {
+    if (s == DP_OK && c.slices[i]) {
+      memcpy(set->slices + set->nslices, c.slices[i], (size_t)c.nslices[i] * sizeof(dp__slice));
+      set->nslices += c.nslices[i];
+    } else if (s == DP_OK) {
+      set->skipped_path[set->nskipped] = files.v[i];
+      set->skipped_reason[set->nskipped++] = c.reasons[i] ? c.reasons[i] : strdup("unreadable");
+      files.v[i] = NULL;
+    } else if (c.slices) {
+      for (int k = 0; k < c.nslices[i]; k++) free(c.slices[i][k].path);
+      if (c.reasons) free(c.reasons[i]);
+    }
+    if (c.slices) free(c.slices[i]);
+    free(files.v[i]);
+  }
+  free(files.v);
+  free(c.slices);
+  free(c.nslices);
+  free(c.reasons);
+  if (s == DP_OK) s = dp__series_group(set->slices, set->nslices, &set->groups, &set->ngroups);
+  if (s == DP_OK) {
+    set->infos = calloc((size_t)(set->ngroups ? set->ngroups : 1), sizeof *set->infos);
+    if (!set->infos) s = dp__error(DP_ENOMEM, "out of memory");
+  }
+  for (int i = 0; s == DP_OK && i < set->ngroups; i++) {
+    s = dp__series_analyse(&set->groups[i], set->slices);
+    if (s == DP_OK) fill_info(set, i);
+  }
+  if (s != DP_OK) {
+    dp_dicom_set_free(set);
+    return s;
+  }
+  *out = set;
+  return DP_OK;
+}
+
+int dp_dicom_set_series_count(const dp_dicom_set *set) { return set ? set->ngroups : 0; }
+
+const dp_series_info *dp_dicom_set_series(const dp_dicom_set *set, int i) {
+  return set && i >= 0 && i < set->ngroups ? &set->infos[i] : NULL;
+}
+
+int dp_dicom_set_skipped_count(const dp_dicom_set *set) { return set ? set->nskipped : 0; }
+
+dp_status dp_dicom_set_skipped(const dp_dicom_set *set, int i, const char **path,
+                               const char **reason) {
+  if (!set || i < 0 || i >= set->nskipped) return dp__error(DP_ERANGE, "no skipped file %d", i);
+  *path = set->skipped_path[i];
+  *reason = set->skipped_reason[i];
+  return DP_OK;
+}
+
+int dp_dicom_series_file_count(const dp_dicom_set *set, int i) {
+  return set && i >= 0 && i < set->ngroups ? set->groups[i].n : 0;
+}
+
+const char *dp_dicom_series_file(const dp_dicom_set *set, int i, int k) {
+  if (!set || i < 0 || i >= set->ngroups || k < 0 || k >= set->groups[i].n) return NULL;
+  return set->slices[set->groups[i].idx[k]].path;
+}

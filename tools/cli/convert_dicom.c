@@ -1,0 +1,165 @@
+#define _POSIX_C_SOURCE 200809L
+/* dcmprep convert, DICOM input: one NIfTI + sidecar per volume series. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+
+static void put_clean(const char *s, char *out, size_t *n, size_t size) {
+  int last_us = *n > 0 && out[*n - 1] == '_';
+  for (; *s && *n + 1 < size; s++) {
+    unsigned char ch = (unsigned char)*s;
+    int ok = isalnum(ch) || ch == '.' || ch == '-' || ch == '_';
+    if (ok && !(ch == '_' && last_us)) {
+      out[(*n)++] = (char)ch;
+      last_us = ch == '_';
+    } else if (!ok && !last_us) {
+      out[(*n)++] = '_';
+      last_us = 1;
+    }
+  }
+  out[*n] = '\0';
+}
+
+void dp_cli_series_name(const char *tmpl, const dp_series_info *si, char *out, size_t size) {
+  size_t n = 0;
+  char num[32];
+  out[0] = '\0';
+  for (const char *p = tmpl; *p && n + 1 < size;) {
+    const char *field = NULL;
+    size_t flen = 0;
+    static const char *const names[] = {"{number}", "{description}", "{modality}", "{index}", "{uid}"};
+    for (int f = 0; f < 5 && !field; f++)
+      if (strncmp(p, names[f], strlen(names[f])) == 0) {
+        flen = strlen(names[f]);
+        switch (f) {
+          case 0: snprintf(num, sizeof num, "%d", si->number); field = num; break;
+          case 1: field = si->description; break;
+          case 2: field = si->modality; break;
+          case 3: snprintf(num, sizeof num, "%d", si->index + 1); field = num; break;
+          default: field = si->uid; break;
+        }
+      }
+    if (field) {
+      put_clean(field, out, &n, size);
+      p += flen;
+    } else {
+      char one[2] = {*p++, 0};
+      put_clean(one, out, &n, size);
+    }
+  }
+  /* no hidden files, no "." or "..", never empty */
+  size_t skip = 0;
+  while (out[skip] == '.' || out[skip] == '_' || out[skip] == '-') skip++;
+  memmove(out, out + skip, strlen(out + skip) + 1);
+  while ((n = strlen(out)) > 0 && (out[n - 1] == '.' || out[n - 1] == '_')) out[n - 1] = '\0';
+  if (!out[0]) snprintf(out, size, "series%d", si->index + 1);
+}
+
+static int selected(const char *list, const dp_series_info *si) {
+  if (!list) return 1;
+  const char *p = list;
+  while (*p) {
+    char *end;
+    long v = strtol(p, &end, 10);
+    if (end != p && v == si->number) return 1;
+    p = *end == ',' ? end + 1 : (*end ? end + 1 : end);
+  }
+  return 0;
+}
+
+static int exists(const char *p) {
+  struct stat st;
+  return stat(p, &st) == 0;
+}
+
+int dp_cli_convert_dicom(int npaths, char **paths, const dp_cli_dicom_opts *o) {
+  if (mkdir(o->output, 0777) != 0 && errno != EEXIST)
+    return dp_cli_fail("cannot create output folder %s: %s", o->output, strerror(errno));
+  struct stat st;
+  if (stat(o->output, &st) != 0 || !S_ISDIR(st.st_mode))
+    return dp_cli_fail("%s is not a folder", o->output);
+  dp_dicom_scan_opts so = DP_DICOM_SCAN_OPTS_INIT;
+  so.threads = o->load.threads;
+  dp_dicom_set *set = NULL;
+  dp_status s = dp_dicom_scan((const char *const *)paths, npaths, &so, &set);
+  if (s != DP_OK) return dp_cli_fail_status(s, "scan");
+  int n = dp_dicom_set_series_count(set), written = 0, failed = 0;
+  char **used = calloc((size_t)(n ? n * 4 : 1), sizeof *used);
+  int nused = 0;
+  for (int i = 0; i < n; i++) {
+    const dp_series_info *si = dp_dicom_set_series(set, i);
+    if (!selected(o->series, si)) continue;
+    if (si->kind != DP_SERIES_VOLUME && !o->all) {
+      if (!o->quiet)
+        fprintf(stderr, "dcmprep: skipping series %d (%s, %s): use --all to convert it\n",
+                si->number, si->description, dp_series_kind_name(si->kind));
+      continue;
+    }
+    dp_volume **vols = NULL;
+    int nv = 0;
+    s = dp_dicom_load(set, i, &o->load, &vols, &nv);
+    if (s != DP_OK) {
+      char what[96];
+      snprintf(what, sizeof what, "series %d", si->number);
+      dp_cli_fail_status(s, what);
+      failed++;
+      continue;
+    }
+    char base[128];
+    dp_cli_series_name(o->name ? o->name : "{number}_{description}", si, base, sizeof base);
+    for (int k = 0; k < nv; k++) {
+      char name[160], path[4400], side[4400];
+      snprintf(name, sizeof name, nv > 1 ? "%s_part%d" : "%s", base, k + 1);
+      /* collisions (within this run or with existing files) get a suffix */
+      char cand[176];
+      snprintf(cand, sizeof cand, "%s", name);
+      for (int sfx = 2;; sfx++) {
+        int clash = 0;
+        for (int u = 0; u < nused && !clash; u++) clash = strcmp(used[u], cand) == 0;
+        snprintf(path, sizeof path, "%s/%s%s", o->output, cand, o->gz ? ".nii.gz" : ".nii");
+        if (!clash && !exists(path)) break;
+        snprintf(cand, sizeof cand, "%s_%d", name, sfx);
+      }
+      if (nused < n * 4) used[nused++] = strdup(cand);
+      dp_nifti_write_opts wo = DP_NIFTI_WRITE_OPTS_INIT;
+      wo.level = o->level;
+      wo.version = o->nifti2 ? 2 : 0;
+      wo.threads = o->load.threads;
+      s = dp_nifti_write(vols[k], path, &wo);
+      if (s == DP_OK && !o->no_sidecar) {
+        s = dp_sidecar_path(path, side, sizeof side);
+        if (s == DP_OK) s = dp_sidecar_write(vols[k], side);
+        if (s != DP_OK) unlink(path); /* never one without the other */
+      }
+      if (s != DP_OK) {
+        dp_cli_fail_status(s, path);
+        failed++;
+      } else {
+        written++;
+        if (!o->quiet) {
+          char code[4] = "";
+          dp_volume_axcodes(vols[k], code);
+          printf("%s  (%lld x %lld x %lld%s, %s, %s)\n", path, (long long)vols[k]->dim[0],
+                 (long long)vols[k]->dim[1], (long long)vols[k]->dim[2],
+                 vols[k]->dim[3] > 1 ? " x t" : "", dp_dtype_name(vols[k]->dtype), code);
+        }
+      }
+      dp_volume_free(vols[k]);
+    }
+    free(vols);
+  }
+  for (int u = 0; u < nused; u++) free(used[u]);
+  free(used);
+  if (!o->quiet && dp_dicom_set_skipped_count(set))
+    fprintf(stderr, "dcmprep: %d file(s) skipped (see `dcmprep scan`)\n", dp_dicom_set_skipped_count(set));
+  dp_dicom_set_free(set);
+  if (failed) return DP_EXIT_ERROR;
+  if (!written) return dp_cli_fail("no volume series found in the input");
+  return DP_EXIT_OK;
+}
