@@ -334,5 +334,5 @@ void dp__series_ras_affine(const dp__group *g, const dp__slice *s, dp_mat4 *out)
   dp__series_lps_affine(g, s, m);
   *out = dp_mat4_identity();
   for (int i = 0; i < 3; i++)
-    for (int j = 0; j < 4; j++) out->m[i][j] = (i < 2 ? -1.0 : 1.0) * m[i][j];
+    for (int j = 0; j < 4; j++) out->m[i][j] = (i < 2 ? -1.0 : 1.0) * m[i][j] + 0.0;
 }

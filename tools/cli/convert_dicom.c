@@ -14,7 +14,9 @@ static void put_clean(const char *s, char *out, size_t *n, size_t size) {
   int last_us = *n > 0 && out[*n - 1] == '_';
   for (; *s && *n + 1 < size; s++) {
     unsigned char ch = (unsigned char)*s;
-    int ok = isalnum(ch) || ch == '.' || ch == '-' || ch == '_';
+    /* a dot only after a letter or digit: no "..", no hidden names */
+    int ok = isalnum(ch) || ch == '-' || ch == '_' ||
+             (ch == '.' && *n > 0 && isalnum((unsigned char)out[*n - 1]));
     if (ok && !(ch == '_' && last_us)) {
       out[(*n)++] = (char)ch;
       last_us = ch == '_';

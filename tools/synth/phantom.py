@@ -1,10 +1,11 @@
 """The analytic phantoms of dcmprep-synth (see phantom.c), and a checker.
 
-usage: phantom.py check TRUTH.json NIFTI [--tol T] [--margin MM]
+usage: phantom.py check TRUTH.json NIFTI [--tol T] [--margin MM] [--ignore VALUE]
 Maps every voxel centre of NIFTI to world (RAS -> LPS), evaluates the phantom
 named in TRUTH.json there and compares.  For "body", voxels closer than
 --margin mm (default 2 voxels' diagonal) to a discontinuity are left out, as
-are voxels outside the slab the series covers.  Prints the number of voxels
+are voxels outside the slab the series covers, and voxels equal to --ignore
+(the fill value of a resliced grid outside every source slice).  Prints the number of voxels
 compared, the max and median absolute error and the fraction within --tol
 (default: the rescale slope, i.e. one stored step, plus 0.5 z-ramp steps).
 Exit 0 when at least 99.5 % of the compared voxels are within tolerance.
@@ -37,7 +38,7 @@ def distance_to_edges(x, y, z):
     return np.minimum(d_sphere, np.minimum(ell(120.0, 90.0), ell(110.0, 80.0)))
 
 
-def check(truth_path, nifti_path, tol=None, margin=None):
+def check(truth_path, nifti_path, tol=None, margin=None, ignore=None):
     import nibabel as nib
     truth = json.load(open(truth_path))
     img = nib.load(nifti_path)
@@ -49,7 +50,7 @@ def check(truth_path, nifti_path, tol=None, margin=None):
     x, y, z = -ras[0], -ras[1], ras[2]
     want = value(truth["phantom"], truth["modality"] == "MR", x, y, z)
     got = data.reshape(-1)
-    keep = np.ones_like(got, dtype=bool)
+    keep = np.ones_like(got, dtype=bool) if ignore is None else got != ignore
     zooms = np.sqrt((img.affine[:3, :3] ** 2).sum(axis=0))
     if truth["phantom"] == "body":
         m = margin if margin is not None else 2.0 * float(np.linalg.norm(zooms))
@@ -85,4 +86,9 @@ if __name__ == "__main__":
         i = args.index("--margin")
         margin = float(args[i + 1])
         del args[i:i + 2]
-    sys.exit(check(args[0], args[1], tol, margin))
+    ignore = None
+    if "--ignore" in args:
+        i = args.index("--ignore")
+        ignore = float(args[i + 1])
+        del args[i:i + 2]
+    sys.exit(check(args[0], args[1], tol, margin, ignore))

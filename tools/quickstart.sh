@@ -1,0 +1,28 @@
+#!/bin/sh
+# Quick start: installs what is needed (Debian), builds, and runs the main job
+# on the bundled sample (a synthetic CT series generated at build time):
+# scan -> convert to NIfTI + JSON sidecar -> info.
+# usage: tools/quickstart.sh [BUILD_DIR]     (default: build)
+set -eu
+cd "$(dirname "$0")/.."
+build=${1:-build}
+sh tools/deps.sh
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$build" -j"$(nproc)"
+cli=$build/tools/dcmprep
+sample=$build/testdata/ct-body
+out=out/quickstart
+rm -rf "$out"
+mkdir -p "$out"
+echo
+echo "== dcmprep scan $sample"
+"$cli" scan "$sample"
+echo
+echo "== dcmprep convert $sample -o $out"
+"$cli" convert "$sample" -o "$out"
+echo
+echo "== dcmprep info"
+"$cli" info "$out"/*.nii.gz
+echo
+echo "Outputs are in $(pwd)/$out:"
+ls -l "$out"
