@@ -405,7 +405,10 @@ extern "C" dp_status dp__dcm_read_meta(const char *path, dp_volume *v, int keep_
 #include <dcmtk/dcmjpeg/djrplol.h>
 #include <dcmtk/dcmjpls/djencode.h>
 #include <dcmtk/dcmjpls/djrparam.h>
+#include <cerrno>
+#include <sys/stat.h>
 #include <unistd.h>
+#include <vector>
 
 struct dp__dcm_ds {
   DcmFileFormat ff;
@@ -415,6 +418,8 @@ static void register_encoders() {
   quiet_toolkit();
   static std::once_flag once;
   std::call_once(once, [] {
+    // Defaults: true lossless JPEG (no colour or bit-depth conversion), and no
+    // new SOP Instance UID for lossless encodings.
     DJEncoderRegistration::registerCodecs();
     DJLSEncoderRegistration::registerCodecs();
     DcmRLEEncoderRegistration::registerCodecs();
@@ -427,7 +432,7 @@ extern "C" dp_status dp__dcm_ds_new(dp__dcm_ds **out) {
     *out = new dp__dcm_ds();
     return DP_OK;
   } catch (...) {
-    return dp__error(DP_ENOMEM, "out of memory");
+    return dp__error(DP_ENOMEM, "out of memory creating a dataset");
   }
 }
 
@@ -435,74 +440,102 @@ extern "C" void dp__dcm_ds_free(dp__dcm_ds *ds) { delete ds; }
 
 extern "C" dp_status dp__dcm_ds_set(dp__dcm_ds *ds, const char *path, const char *value) {
   try {
+    quiet_toolkit();
+    if (!path || !*path || !value) return dp__error(DP_EINVAL, "empty attribute path or value");
     DcmPathProcessor proc;
     OFCondition c = proc.findOrCreatePath(ds->ff.getDataset(), path, OFTrue);
     if (c.bad()) return dp__error(DP_EINVAL, "%s: %s", path, c.text());
     OFList<DcmPath *> results;
-    proc.getResults(results);
+    if (proc.getResults(results) == 0) return dp__error(DP_EINVAL, "%s: no such attribute", path);
     for (OFListIterator(DcmPath *) it = results.begin(); it != results.end(); ++it) {
-      DcmObject *obj = (*it)->back()->m_obj;
-      if (!obj || !obj->isLeaf()) return dp__error(DP_EINVAL, "%s is not an attribute", path);
+      DcmPathNode *node = (*it)->back();
+      DcmObject *obj = node ? node->m_obj : nullptr;
+      if (!obj || !obj->isLeaf())
+        return dp__error(DP_EINVAL, "%s: the path ends at a sequence or item, not an attribute", path);
       c = static_cast<DcmElement *>(obj)->putString(value);
       if (c.bad()) return dp__error(DP_EINVAL, "%s = '%s': %s", path, value, c.text());
     }
     return DP_OK;
+  } catch (const std::bad_alloc &) {
+    return dp__error(DP_ENOMEM, "%s: out of memory", path);
   } catch (...) {
-    return dp__error(DP_EINTERNAL, "%s: unexpected failure", path);
+    return dp__error(DP_EINTERNAL, "%s: unexpected failure setting the attribute", path);
   }
 }
 
-extern "C" dp_status dp__dcm_ds_set_pixels16(dp__dcm_ds *ds, const uint16_t *data, size_t count) {
+extern "C" dp_status dp__dcm_ds_set_pixels(dp__dcm_ds *ds, const void *data, size_t nbytes) {
   try {
-    OFCondition c = ds->ff.getDataset()->putAndInsertUint16Array(DCM_PixelData, data,
-                                                                 (unsigned long)count);
+    DcmDataset *d = ds->ff.getDataset();
+    if (!data || nbytes == 0) return dp__error(DP_EINVAL, "PixelData: no pixel data given");
+    if (nbytes > 0xFFFFFFF0u) return dp__error(DP_ELIMIT, "PixelData: %zu bytes is too large", nbytes);
+    Uint16 bits = 16;
+    d->findAndGetUint16(DCM_BitsAllocated, bits);
+    OFCondition c;
+    if (bits == 8) {
+      c = d->putAndInsertUint8Array(DCM_PixelData, (const Uint8 *)data, (unsigned long)nbytes);
+    } else {
+      if (nbytes % 2) return dp__error(DP_EINVAL, "PixelData: odd byte count %zu for 16-bit words", nbytes);
+      c = d->putAndInsertUint16Array(DCM_PixelData, (const Uint16 *)data, (unsigned long)(nbytes / 2));
+    }
     return c.good() ? DP_OK : dp__error(DP_EINVAL, "PixelData: %s", c.text());
+  } catch (const std::bad_alloc &) {
+    return dp__error(DP_ENOMEM, "PixelData: out of memory");
   } catch (...) {
-    return dp__error(DP_ENOMEM, "out of memory");
+    return dp__error(DP_EINTERNAL, "PixelData: unexpected failure");
   }
 }
 
 extern "C" dp_status dp__dcm_ds_save(dp__dcm_ds *ds, const char *path, const char *ts_uid) {
   try {
     register_encoders();
+    if (!ts_uid) ts_uid = "(null)";
     DcmXfer want(ts_uid);
     E_TransferSyntax ts = want.getXfer();
     DcmDataset *d = ds->ff.getDataset();
+    // DCMTK's parameters: lossless JPEG (prediction 1 for SV1, 6 for the
+    // process 14 syntax to show it differs), JPEG-LS with NEAR = 0.
     DJ_RPLossless jpeg_sv1(1, 0), jpeg_p14(6, 0);
     DJLSRepresentationParameter jls(0, OFTrue);
     DcmRLERepresentationParameter rle;
     const DcmRepresentationParameter *param = nullptr;
     switch (ts) {
       case EXS_LittleEndianImplicit: case EXS_LittleEndianExplicit: case EXS_BigEndianExplicit:
-      case EXS_DeflatedLittleEndianExplicit:
-        break;
+      case EXS_DeflatedLittleEndianExplicit: break;
       case EXS_JPEGProcess14SV1: param = &jpeg_sv1; break;
       case EXS_JPEGProcess14: param = &jpeg_p14; break;
       case EXS_JPEGLSLossless: param = &jls; break;
       case EXS_RLELossless: param = &rle; break;
-      default:
-        return dp__error(DP_EUNSUPPORTED, "cannot write transfer syntax %s", ts_uid);
+      default: return dp__error(DP_EUNSUPPORTED, "cannot write transfer syntax %s", ts_uid);
     }
-    if (param) {
-      OFCondition c = d->chooseRepresentation(ts, param);
-      if (c.bad() || !d->canWriteXfer(ts))
-        return dp__error(DP_ECODEC, "cannot encode %s: %s", ts_uid, c.text());
-    }
-    std::string tmp(path);
-    size_t slash = tmp.rfind('/');
-    std::string dir = slash == std::string::npos ? "" : tmp.substr(0, slash + 1);
-    std::string base = slash == std::string::npos ? tmp : tmp.substr(slash + 1);
-    std::string t = dir + "." + base + ".tmp" + std::to_string((long)getpid());
-    OFCondition c = ds->ff.saveFile(t.c_str(), ts);
+    // Native syntaxes need the uncompressed representation, which a dataset
+    // encoded by an earlier save still holds.
+    OFCondition c = d->chooseRepresentation(param ? ts : EXS_LittleEndianExplicit, param);
+    if (c.bad() || !d->canWriteXfer(ts))
+      return dp__error(DP_ECODEC, "cannot encode transfer syntax %s (%s)", ts_uid,
+                       c.bad() ? c.text() : "no encoder for this pixel data");
+    std::string p(path);
+    size_t slash = p.rfind('/');
+    std::string dir = slash == std::string::npos ? "" : p.substr(0, slash + 1);
+    std::string base = slash == std::string::npos ? p : p.substr(slash + 1);
+    std::string tmpl = dir + "." + base + ".tmp.XXXXXX";
+    std::vector<char> tmp(tmpl.begin(), tmpl.end());
+    tmp.push_back('\0');
+    int fd = mkstemp(tmp.data());
+    if (fd < 0) return dp__error(DP_EIO, "%s: cannot create a temporary file: %s", path, strerror(errno));
+    close(fd);
+    c = ds->ff.saveFile(tmp.data(), ts);
     if (c.bad()) {
-      unlink(t.c_str());
+      unlink(tmp.data());
       return dp__error(DP_EIO, "%s: %s", path, c.text());
     }
-    if (rename(t.c_str(), path) != 0) {
-      unlink(t.c_str());
-      return dp__error(DP_EIO, "%s: rename failed", path);
+    if (chmod(tmp.data(), 0644) != 0 || rename(tmp.data(), path) != 0) {
+      int e = errno;
+      unlink(tmp.data());
+      return dp__error(DP_EIO, "%s: %s", path, strerror(e));
     }
     return DP_OK;
+  } catch (const std::bad_alloc &) {
+    return dp__error(DP_ENOMEM, "%s: out of memory writing", path);
   } catch (...) {
     return dp__error(DP_EINTERNAL, "%s: unexpected failure writing", path);
   }
