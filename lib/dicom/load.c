@@ -102,15 +102,27 @@ static dp_status load_file(void *vctx, int64_t fi) {
     int z = pos / c->g->nt, t = pos % c->g->nt;
     size_t slot = ((size_t)t * (size_t)c->g->nz + (size_t)z) * c->plane;
     size_t base = (size_t)x->frame * c->plane * (size_t)(x->samples > 0 ? x->samples : 1);
-    if ((base + c->plane) * (size_t)(px.is_float ? 4 : px.bits_alloc / 8) > px.nbytes) {
+    size_t stored_plane = c->plane; /* samples of the stored image (a whole mosaic) */
+    size_t across = 0;              /* mosaic: stored row length; 0 otherwise */
+    if (x->mosaic) {
+      size_t per_row = (size_t)(x->mosaic_cols / x->cols);
+      across = (size_t)x->mosaic_cols;
+      stored_plane = (size_t)x->mosaic_rows * across;
+      base = (size_t)(x->mosaic_tile / (int)per_row) * (size_t)x->rows * across +
+             (size_t)(x->mosaic_tile % (int)per_row) * (size_t)x->cols;
+    }
+    if ((x->mosaic ? stored_plane : base + c->plane) * (size_t)(px.is_float ? 4 : px.bits_alloc / 8) >
+        px.nbytes) {
       dp__dcm_pixels_free(&px);
       return dp__error(DP_EFORMAT, "%s: frame %d missing from the pixel data", x->path, x->frame);
     }
     double lo, hi;
     stored_range(x, &lo, &hi);
     int inv = inverts(x);
+    size_t cols = (size_t)x->cols;
     for (size_t i = 0; i < c->plane; i++) {
-      double v = sample(&px, x, base + i);
+      size_t src = across ? base + (i / cols) * across + i % cols : base + i;
+      double v = sample(&px, x, src);
       if (inv) v = lo + hi - v;
       v = v * x->slope + x->intercept;
       size_t o = slot + i;

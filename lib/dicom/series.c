@@ -21,8 +21,27 @@ static int kind_of(const dp__slice *s) {
   return DP_SERIES_VOLUME;
 }
 
+/* ImageType from its third value on (after ORIGINAL/DERIVED and
+ * PRIMARY/SECONDARY): what the pixels are, e.g. "M\FFE", "P", "FIELD_MAP". */
+static const char *flavour(const dp__slice *s) {
+  const char *p = strchr(s->image_type, '\\');
+  p = p ? strchr(p + 1, '\\') : NULL;
+  return p ? p + 1 : "";
+}
+
+/* MR series may interleave magnitude, phase, real/imaginary or field-map
+ * images of the same positions (e.g. Philips enhanced B0 maps): those are
+ * different volumes, told apart by ImageType (FrameType for enhanced
+ * objects).  CT is not split this way: the LOCALIZER/secondary kinds suffice
+ * and per-slice differences must not break a volume. */
+static int same_flavour(const dp__slice *a, const dp__slice *b) {
+  if (strcmp(a->modality, "MR") != 0) return 1;
+  return strcmp(flavour(a), flavour(b)) == 0;
+}
+
 static int same_group(const dp__slice *a, const dp__slice *b) {
   if (strcmp(a->series_uid, b->series_uid) != 0) return 0;
+  if (!same_flavour(a, b)) return 0;
   if (a->rows != b->rows || a->cols != b->cols || a->echo_number != b->echo_number) return 0;
   if (kind_of(a) != kind_of(b) || a->samples != b->samples) return 0;
   if (a->has_iop != b->has_iop || a->has_spacing != b->has_spacing) return 0;

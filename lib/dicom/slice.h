@@ -31,7 +31,12 @@ typedef struct dp__slice {
   double spacing[2];    /* PixelSpacing: between rows, between columns (mm) */
   double slope, intercept; /* 1 and 0 when absent */
   double thickness;     /* SliceThickness, 0 when absent */
-  int mosaic;           /* Siemens NumberOfImagesInMosaic, 0 when not a mosaic */
+  double between;       /* SpacingBetweenSlices, 0 when absent */
+  /* Siemens mosaic: one stored image holds `mosaic` tiles of rows x cols in a
+   * grid of mosaic_rows x mosaic_cols pixels; this slice is tile mosaic_tile
+   * (row-major), ipp already moved to the tile's own first pixel. */
+  int mosaic;           /* NumberOfImagesInMosaic, 0 when not a mosaic */
+  int mosaic_tile, mosaic_rows, mosaic_cols;
 } dp__slice;
 
 #endif
