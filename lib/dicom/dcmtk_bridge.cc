@@ -52,6 +52,8 @@ extern "C" const char *const *dp_supported_transfer_syntaxes(void) { return k_tr
 #include <mutex>
 #include <new>
 
+#include "dicom/csa.h"
+#include "dicom/mosaic.h"
 #include "dicom/slice.h"
 
 // DCMTK logs to stderr by default; the library never prints.
@@ -147,6 +149,57 @@ static bool is_non_image_class(const char *sop) {
   return false;
 }
 
+// A private attribute: element `elem` of the block that `creator` reserved
+// in `group` (the block is usually 0x10, but any 0x10-0xFF is allowed).
+static DcmElement *find_private(DcmItem *ds, Uint16 group, const char *creator, Uint8 elem) {
+  for (Uint16 b = 0x10; b <= 0xff; b++) {
+    OFString owner;
+    if (ds->findAndGetOFString(DcmTagKey(group, b), owner).bad()) continue;
+    if (owner != creator) continue;
+    DcmElement *el = nullptr;
+    if (ds->findAndGetElement(DcmTagKey(group, (Uint16)(b << 8 | elem)), el).good()) return el;
+    return nullptr;
+  }
+  return nullptr;
+}
+
+// An unsigned short that may have been read without its VR (implicit VR
+// files read private attributes as UN): two little-endian bytes.
+static int private_us(DcmElement *el) {
+  if (!el) return 0;
+  Uint16 v = 0;
+  if (el->ident() == EVR_US && el->getUint16(v).good()) return v;
+  Uint8 *p = nullptr;
+  if (el->getLength() == 2 && el->getUint8Array(p).good() && p) return p[0] | p[1] << 8;
+  OFString t;
+  if (el->getOFString(t, 0).good()) return atoi(t.c_str());
+  return 0;
+}
+
+// Siemens mosaic: the number of tiles from (0019,xx0a) or the CSA image
+// header, the slice direction from the CSA SliceNormalVector; expands *s into
+// one slice per tile (mosaic.h).  *nout stays 0 when the image is not a
+// mosaic after all (a single tile).
+static dp_status read_mosaic(DcmItem *ds, const dp__slice *s, dp__slice **out, int *nout) {
+  dp__slice m = *s;
+  m.mosaic = private_us(find_private(ds, 0x0019, "SIEMENS MR HEADER", 0x0a));
+  const uint8_t *csa = nullptr;
+  size_t ncsa = 0;
+  if (DcmElement *el = find_private(ds, 0x0029, "SIEMENS CSA HEADER", 0x10)) {
+    Uint8 *p = nullptr;
+    if (el->getUint8Array(p).good() && p) {
+      csa = p;
+      ncsa = el->getLength();
+    }
+  }
+  double v[3];
+  if (m.mosaic < 2 && csa && dp__csa_numbers(csa, ncsa, "NumberOfImagesInMosaic", v, 1) == 1)
+    m.mosaic = (int)v[0];
+  if (m.mosaic < 2) return DP_OK;
+  bool has_normal = csa && dp__csa_numbers(csa, ncsa, "SliceNormalVector", v, 3) == 3;
+  return dp__mosaic_expand(&m, has_normal ? v : nullptr, out, nout);
+}
+
 extern "C" dp_status dp__dcm_read_slices(const char *path, dp__slice **out, int *nout) {
   *out = nullptr;
   *nout = 0;
@@ -203,11 +256,7 @@ extern "C" dp_status dp__dcm_read_slices(const char *path, dp__slice **out, int 
     if (!get_ds(ds, DCM_RescaleSlope, &s.slope, 1) || s.slope == 0) s.slope = 1;
     get_ds(ds, DCM_RescaleIntercept, &s.intercept, 1);
     get_ds(ds, DCM_SliceThickness, &s.thickness, 1);
-    // Siemens CSA: NumberOfImagesInMosaic is (0019,100a) in the private block.
-    Uint16 mosaic = 0;
-    if (ds->findAndGetUint16(DcmTagKey(0x0019, 0x100a), mosaic).good() && mosaic > 1 &&
-        strstr(s.image_type, "MOSAIC"))
-      s.mosaic = mosaic;
+    get_ds(ds, DCM_SpacingBetweenSlices, &s.between, 1);
     int frames = get_int(ds, DCM_NumberOfFrames, 1);
     if (frames < 1) frames = 1;
     s.file_frames = frames;
@@ -219,6 +268,13 @@ extern "C" dp_status dp__dcm_read_slices(const char *path, dp__slice **out, int 
     if (!s.float_pixels && s.bits_alloc != 8 && s.bits_alloc != 16 && s.bits_alloc != 32)
       return dp__error(DP_EUNSUPPORTED, "BitsAllocated %d is not supported", s.bits_alloc);
     if (s.bits_stored < 1 || s.bits_stored > s.bits_alloc) s.bits_stored = s.bits_alloc;
+
+    if (frames == 1 && strstr(s.image_type, "MOSAIC")) {
+      s.path = const_cast<char *>(path);
+      dp_status ms = read_mosaic(ds, &s, out, nout);
+      s.path = nullptr;
+      if (ms != DP_OK || *nout > 0) return ms;
+    }
 
     DcmItem *shared = sub(ds, DCM_SharedFunctionalGroupsSequence);
     DcmSequenceOfItems *perframe = nullptr;
@@ -279,7 +335,10 @@ extern "C" dp_status dp__dcm_read_pixels(const char *path, const dp__slice *expe
         return dp__error(DP_ECODEC, "%s: no decoder for transfer syntax %s (%s)", path,
                          xf.getXferID(), xf.getXferName());
     }
-    int rows = expect->rows, cols = expect->cols, frames = expect->file_frames;
+    // A mosaic is decoded whole; load.c cuts out the tiles.
+    int rows = expect->mosaic ? expect->mosaic_rows : expect->rows;
+    int cols = expect->mosaic ? expect->mosaic_cols : expect->cols;
+    int frames = expect->file_frames;
     int samples = expect->samples > 0 ? expect->samples : 1;
     size_t want;
     if (expect->float_pixels) {
@@ -354,7 +413,15 @@ static void meta_num(dp_volume *v, DcmItem *ds, const DcmTagKey &tag, const char
   if (end != s.c_str() && std::isfinite(x)) dp_volume_meta_set_num(v, key, x * scale);
 }
 
-extern "C" dp_status dp__dcm_read_meta(const char *path, dp_volume *v, int keep_phi) {
+// Sets key from item (a number scaled by scale, or text when scale is 0)
+// unless the volume already has it.
+static void meta_fill(dp_volume *v, DcmItem *item, const DcmTagKey &tag, const char *key, double scale) {
+  if (!item || dp_volume_meta_get(v, key, nullptr)) return;
+  if (scale == 0) meta_str(v, item, tag, key);
+  else meta_num(v, item, tag, key, scale);
+}
+
+extern "C" dp_status dp__dcm_read_meta(const char *path, int frame, dp_volume *v, int keep_phi) {
   try {
     DcmFileFormat ff;
     OFCondition c = ff.loadFileUntilTag(path, EXS_Unknown, EGL_noChange, 4096, ERM_autoDetect,
@@ -383,6 +450,24 @@ extern "C" dp_status dp__dcm_read_meta(const char *path, dp_volume *v, int keep_
     meta_num(v, ds, DCM_WindowWidth, "WindowWidth", 1);
     meta_str(v, ds, DCM_RescaleType, "RescaleType");
     meta_num(v, ds, DCM_GantryDetectorTilt, "GantryDetectorTiltTag", 1);
+    // Enhanced objects keep these in functional groups: the frame's own
+    // first, then the shared ones, for what the top level lacked.
+    DcmSequenceOfItems *pf = nullptr;
+    DcmItem *groups[2] = {nullptr, sub(ds, DCM_SharedFunctionalGroupsSequence)};
+    if (ds->findAndGetSequence(DCM_PerFrameFunctionalGroupsSequence, pf).good() && pf &&
+        frame >= 0 && (unsigned long)frame < pf->card())
+      groups[0] = pf->getItem((unsigned long)frame);
+    for (DcmItem *g : groups) {
+      if (!g) continue;
+      meta_fill(v, sub(g, DCM_MREchoSequence), DCM_EffectiveEchoTime, "EchoTime", 1e-3);
+      meta_fill(v, sub(g, DCM_MRTimingAndRelatedParametersSequence), DCM_RepetitionTime, "RepetitionTime", 1e-3);
+      meta_fill(v, sub(g, DCM_MRTimingAndRelatedParametersSequence), DCM_FlipAngle, "FlipAngle", 1);
+      meta_fill(v, sub(g, DCM_PixelMeasuresSequence), DCM_SliceThickness, "SliceThickness", 1);
+      meta_fill(v, sub(g, DCM_CTAcquisitionDetailsSequence), DCM_KVP, "KVP", 1);
+      meta_fill(v, sub(g, DCM_CTReconstructionSequence), DCM_ConvolutionKernel, "ConvolutionKernel", 0);
+      meta_fill(v, sub(g, DCM_FrameVOILUTSequence), DCM_WindowCenter, "WindowCenter", 1);
+      meta_fill(v, sub(g, DCM_FrameVOILUTSequence), DCM_WindowWidth, "WindowWidth", 1);
+    }
     meta_str(v, ds, DCM_SeriesInstanceUID, "SeriesInstanceUID");
     meta_str(v, ds, DCM_PhotometricInterpretation, "PhotometricInterpretation");
     if (keep_phi) {

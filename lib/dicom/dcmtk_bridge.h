@@ -50,9 +50,10 @@ dp_status dp__dcm_read_pixels(const char *path, const struct dp__slice *expect,
 void dp__dcm_pixels_free(dp__dcm_pixels *p);
 
 /* Records acquisition metadata of path in v (BIDS-style keys: Modality,
- * Manufacturer, EchoTime in s, ...).  Patient name, ID and birth date only
- * when keep_phi. */
-dp_status dp__dcm_read_meta(const char *path, dp_volume *v, int keep_phi);
+ * Manufacturer, EchoTime in s, ...); for enhanced objects, what the top level
+ * lacks comes from frame `frame`'s functional groups, then the shared ones.
+ * Patient name, ID and birth date only when keep_phi. */
+dp_status dp__dcm_read_meta(const char *path, int frame, dp_volume *v, int keep_phi);
 
 /* ---- dataset writing (synthetic test data) ------------------------------- */
 

@@ -216,10 +216,27 @@ static dp_status load_stack(const dp_dicom_set *set, const dp__group *g, int thr
   return s;
 }
 
+static int cmp_path(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Distinct files behind a group (multi-frame files and mosaics count once);
+ * -1 when out of memory. */
+static int files_used(const dp_dicom_set *set, const dp__group *g) {
+  const char **p = malloc((size_t)g->n * sizeof *p);
+  if (!p) return -1;
+  for (int k = 0; k < g->n; k++) p[k] = set->slices[g->idx[k]].path;
+  qsort(p, (size_t)g->n, sizeof *p, cmp_path);
+  int n = 0;
+  for (int k = 0; k < g->n; k++) n += k == 0 || strcmp(p[k], p[k - 1]) != 0;
+  free(p);
+  return n;
+}
+
 static dp_status record(dp_volume *v, const dp_dicom_set *set, const dp__group *g,
                         const dp_dicom_load_opts *o, const char *resampled) {
   const dp__slice *f = &set->slices[g->idx[0]];
-  dp_status s = dp__dcm_read_meta(f->path, v, o->keep_phi);
+  dp_status s = dp__dcm_read_meta(f->path, f->frame, v, o->keep_phi);
   char buf[256];
   if (s == DP_OK) s = dp_volume_meta_set_num(v, "SliceStepMeasured", g->step);
   if (s == DP_OK && g->tilt_deg > 0) s = dp_volume_meta_set_num(v, "GantryTiltMeasured", g->tilt_deg);
@@ -229,6 +246,26 @@ static dp_status record(dp_volume *v, const dp_dicom_set *set, const dp__group *
   if (s == DP_OK && resampled) s = dp_volume_meta_set_str(v, "Resampled", resampled);
   if (s == DP_OK && inverts(f)) s = dp_volume_meta_set_str(v, "PhotometricInversion", "MONOCHROME1 inverted so that larger values are denser");
   if (s == DP_OK) s = dp_volume_meta_set_num(v, "ImagesUsed", g->n);
+  if (s == DP_OK) s = dp_volume_meta_set_num(v, "FilesUsed", files_used(set, g));
+  /* Rescale: the first image's, and whether it varies (it is applied per
+   * image, so the volume holds modality values either way). */
+  int varies = 0;
+  for (int k = 1; k < g->n; k++) {
+    const dp__slice *x = &set->slices[g->idx[k]];
+    varies |= x->slope != f->slope || x->intercept != f->intercept;
+  }
+  if (s == DP_OK) s = dp_volume_meta_set_num(v, "RescaleSlope", f->slope);
+  if (s == DP_OK) s = dp_volume_meta_set_num(v, "RescaleIntercept", f->intercept);
+  if (s == DP_OK && varies) s = dp_volume_meta_set_str(v, "RescaleVaries", "per image (applied per image)");
+  if (s == DP_OK && f->mosaic) s = dp_volume_meta_set_num(v, "MosaicImages", f->mosaic);
+  if (s == DP_OK && f->image_type[0]) s = dp_volume_meta_set_str(v, "ImageTypeOfVolume", f->image_type);
+  double sp[3];
+  char code[4] = "";
+  dp_volume_spacing(v, sp);
+  dp_volume_axcodes(v, code);
+  snprintf(buf, sizeof buf, "[%.17g, %.17g, %.17g]", sp[0], sp[1], sp[2]);
+  if (s == DP_OK) s = dp_volume_meta_set_json(v, "VoxelSpacing", buf);
+  if (s == DP_OK) s = dp_volume_meta_set_str(v, "OrientationCode", code);
   if (s == DP_OK && g->warnings[0]) s = dp_volume_meta_set_str(v, "ConversionWarnings", g->warnings);
   snprintf(buf, sizeof buf, "%s", f->ts_uid);
   if (s == DP_OK) s = dp_volume_meta_set_str(v, "TransferSyntaxUID", buf);

@@ -10,7 +10,8 @@ quantum; Philips series are compared in dcm2niix's floating-point scaling
 where its JSON says it used it).
 The independent world-space comparison ../shared/tools/compare_world.py must
 also pass.  When several outputs share the reference's series number, one of
-them must match.  Skips (exit 77) when the shared data is absent.
+them must match.  Sidecars agree with dcm2niix's JSON on the acquisition
+facts both record (TE, TR, flip angle, slice thickness, ...).  Skips (exit 77) when the shared data is absent.
 """
 import glob
 import json
@@ -109,6 +110,21 @@ for s in sets:
         check(best is not None, f"{s}/{name}: no output equals the reference: " + "; ".join(notes))
         if best is None:
             continue
+        # The sidecar agrees with dcm2niix's on the acquisition facts both record.
+        ours_js = json.load(open(best[:-7] + ".json"))
+        for key in ("SeriesNumber", "EchoTime", "RepetitionTime", "FlipAngle", "SliceThickness",
+                    "MagneticFieldStrength", "Modality"):
+            if key in js:
+                check(key in ours_js, f"{s}/{name}: sidecar lacks {key}")
+                if key in ours_js:
+                    a_, b_ = ours_js[key], js[key]
+                    same = abs(a_ - b_) <= 1e-6 * max(1, abs(b_)) if isinstance(b_, (int, float)) else a_ == b_
+                    check(same, f"{s}/{name}: sidecar {key} {a_} vs dcm2niix {b_}")
+        sp = np.sqrt((ref.affine[:3, :3] ** 2).sum(axis=0))
+        check(sorted(np.round(ours_js.get("VoxelSpacing", [0, 0, 0]), 4)) == sorted(np.round(sp, 4)),
+              f"{s}/{name}: sidecar VoxelSpacing {ours_js.get('VoxelSpacing')} vs {sp}")
+        check(ours_js.get("PatientName") is None and ours_js.get("PatientID") is None,
+              f"{s}/{name}: patient identifiers in the sidecar without --keep-phi")
         if how != "modality values":
             print(f"{s}/{name} = {notes[-1]}")
             compared += 1
