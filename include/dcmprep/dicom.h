@@ -103,8 +103,15 @@ typedef struct dp_dicom_load_opts {
   dp_uneven_mode uneven;
   int keep_phi; /* 1: record PatientName/ID/BirthDate in the metadata */
   int threads;  /* 0 = dp_default_threads() */
+  /* 1: a series without usable geometry (position, orientation or spacing
+   * missing or degenerate: screenshots, some secondary captures) is loaded on
+   * a nominal grid instead of refused: images in InstanceNumber order, spacing
+   * from PixelSpacing when present else 1 mm, slices 1 mm apart, axes along
+   * RAS -x, -y, +z as DICOM's; recorded as GeometryNominal.  Not patient
+   * space.  0 (default): DP_EGEOMETRY. */
+  int nominal_geometry;
 } dp_dicom_load_opts;
-#define DP_DICOM_LOAD_OPTS_INIT {DP_TILT_RESLICE, DP_UNEVEN_RESAMPLE, 0, 0}
+#define DP_DICOM_LOAD_OPTS_INIT {DP_TILT_RESLICE, DP_UNEVEN_RESAMPLE, 0, 0, 0}
 
 /* Loads series i as one volume (or several with DP_UNEVEN_SPLIT).  *out
  * receives an array of *nout volumes; free each with dp_volume_free() and the

@@ -392,6 +392,8 @@ extern "C" dp_status dp__dcm_read_pixels(const char *path, const dp__slice *expe
     memcpy(out->data, src, want);
     out->nbytes = want;
     out->bits_alloc = ba;
+    out->planar = get_us(ds, DCM_PlanarConfiguration, 0);
+    get_str(ds, DCM_PhotometricInterpretation, out->photometric, sizeof out->photometric);
     return DP_OK;
   } catch (const std::bad_alloc &) {
     return dp__error(DP_ENOMEM, "%s: out of memory decoding pixels", path);

@@ -39,6 +39,11 @@ typedef struct dp__dcm_pixels {
   size_t nbytes;
   int bits_alloc;
   int is_float;
+  /* Colour layout after decoding (decoders may change both): 0 = samples
+   * interleaved per pixel, 1 = one plane per sample; the photometric
+   * interpretation of the decoded samples. */
+  int planar;
+  char photometric[17];
 } dp__dcm_pixels;
 
 /* Decodes the pixel data of path, whose header facts are `expect` (any frame

@@ -86,6 +86,23 @@ static double sample(const dp__dcm_pixels *p, const dp__slice *s, size_t idx) {
   return (double)raw;
 }
 
+/* A colour image as luminance (asked for with --all): RGB by ITU-R BT.601
+ * weights, YBR_FULL by its Y component (the same quantity); rounded. */
+static void load_colour(load_ctx *c, const dp__dcm_pixels *px, const dp__slice *x, size_t base,
+                        size_t slot) {
+  int rgb = strcmp(px->photometric, "RGB") == 0;
+  size_t off = px->planar ? c->plane : 1; /* from one sample to the next */
+  for (size_t i = 0; i < c->plane; i++) {
+    size_t r = base + (px->planar ? i : 3 * i);
+    double v = sample(px, x, r);
+    if (rgb) v = 0.299 * v + 0.587 * sample(px, x, r + off) + 0.114 * sample(px, x, r + 2 * off);
+    v = floor(v + 0.5);
+    size_t o = slot + i;
+    if (c->v->dtype == DP_U8) ((uint8_t *)c->v->data)[o] = (uint8_t)v;
+    else ((uint16_t *)c->v->data)[o] = (uint16_t)v;
+  }
+}
+
 static dp_status load_file(void *vctx, int64_t fi) {
   load_ctx *c = vctx;
   const dp__slice *sl = c->set->slices;
@@ -111,10 +128,20 @@ static dp_status load_file(void *vctx, int64_t fi) {
       base = (size_t)(x->mosaic_tile / (int)per_row) * (size_t)x->rows * across +
              (size_t)(x->mosaic_tile % (int)per_row) * (size_t)x->cols;
     }
-    if ((x->mosaic ? stored_plane : base + c->plane) * (size_t)(px.is_float ? 4 : px.bits_alloc / 8) >
+    size_t nsamp = (size_t)(x->samples > 0 ? x->samples : 1);
+    if ((x->mosaic ? stored_plane : base + c->plane * nsamp) * (size_t)(px.is_float ? 4 : px.bits_alloc / 8) >
         px.nbytes) {
       dp__dcm_pixels_free(&px);
       return dp__error(DP_EFORMAT, "%s: frame %d missing from the pixel data", x->path, x->frame);
+    }
+    if (x->samples == 3) {
+      if (strcmp(px.photometric, "RGB") != 0 && strcmp(px.photometric, "YBR_FULL") != 0) {
+        dp__dcm_pixels_free(&px);
+        return dp__error(DP_EUNSUPPORTED, "%s: colour as %s is not converted (RGB and YBR_FULL are)",
+                         x->path, px.photometric);
+      }
+      load_colour(c, &px, x, base, slot);
+      continue;
     }
     double lo, hi;
     stored_range(x, &lo, &hi);
@@ -164,11 +191,21 @@ static dp_status load_stack_as(const dp_dicom_set *set, const dp__group *g, int 
                      f->series_uid, g->n, g->nz, g->nt);
   for (int i = 0; i < g->n; i++) {
     const dp__slice *x = &set->slices[g->idx[i]];
-    if (x->bits_alloc != f->bits_alloc || x->pixel_rep != f->pixel_rep || x->samples != 1)
+    if (x->bits_alloc != f->bits_alloc || x->pixel_rep != f->pixel_rep || x->samples != f->samples)
       return dp__error(DP_EUNSUPPORTED, "%s: pixel format differs within the series", x->path);
+    if (x->samples != 1 && (x->samples != 3 || x->bits_alloc > 16 || x->float_pixels))
+      return dp__error(DP_EUNSUPPORTED, "%s: %d samples per pixel (%s) are not converted", x->path,
+                       x->samples, x->photometric);
   }
-  dp_mat4 ras;
-  dp__series_ras_affine(g, set->slices, &ras);
+  dp_mat4 ras = dp_mat4_identity();
+  if (g->geometry_ok) {
+    dp__series_ras_affine(g, set->slices, &ras);
+  } else { /* nominal grid (dp_dicom_load_opts.nominal_geometry) */
+    int sp = f->has_spacing && f->spacing[0] > 0 && f->spacing[1] > 0 && isfinite(f->spacing[0]) &&
+             isfinite(f->spacing[1]);
+    ras.m[0][0] = -(sp ? f->spacing[1] : 1.0);
+    ras.m[1][1] = -(sp ? f->spacing[0] : 1.0);
+  }
   int64_t dim[4] = {f->cols, f->rows, g->nz, g->nt};
   dp_volume *v = NULL;
   dp_status s = dp_volume_new(dim, type, &ras, &v);
@@ -244,6 +281,10 @@ static dp_status record(dp_volume *v, const dp_dicom_set *set, const dp__group *
     s = dp_volume_meta_set_str(v, "TiltHandling", o->tilt == DP_TILT_KEEP ? "kept (sheared affine)" : "resliced onto a rectangular grid");
   if (s == DP_OK && g->uneven) s = dp_volume_meta_set_num(v, "MissingSlices", g->missing);
   if (s == DP_OK && resampled) s = dp_volume_meta_set_str(v, "Resampled", resampled);
+  if (s == DP_OK && !g->geometry_ok)
+    s = dp_volume_meta_set_str(v, "GeometryNominal", g->warnings[0] ? g->warnings : "no usable geometry");
+  if (s == DP_OK && f->samples == 3)
+    s = dp_volume_meta_set_str(v, "ColourConverted", "to luminance: 0.299 R + 0.587 G + 0.114 B (ITU-R BT.601), rounded");
   if (s == DP_OK && inverts(f)) s = dp_volume_meta_set_str(v, "PhotometricInversion", "MONOCHROME1 inverted so that larger values are denser");
   if (s == DP_OK) s = dp_volume_meta_set_num(v, "ImagesUsed", g->n);
   if (s == DP_OK) s = dp_volume_meta_set_num(v, "FilesUsed", files_used(set, g));
@@ -282,7 +323,7 @@ dp_status dp_dicom_load(const dp_dicom_set *set, int i, const dp_dicom_load_opts
   if (opts) o = *opts;
   const dp__group *g = &set->groups[i];
   const dp__slice *f = &set->slices[g->idx[0]];
-  if (!g->geometry_ok)
+  if (!g->geometry_ok && (!o.nominal_geometry || g->dups))
     return dp__error(DP_EGEOMETRY, "series %d (%s): %s", f->series_number, f->series_uid,
                      g->warnings[0] ? g->warnings : "no usable geometry");
   if (g->uneven && o.uneven == DP_UNEVEN_ERROR)

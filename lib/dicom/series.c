@@ -186,6 +186,29 @@ static int cmp_double(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
+static int cmp_instance(const void *pa, const void *pb) {
+  const key *a = pa, *b = pb;
+  int c = cmp_int(a->t3, b->t3);
+  if (!c) c = cmp_int(a->t4, b->t4);
+  return c ? c : cmp_int(a->idx, b->idx);
+}
+
+/* Without usable geometry the only order left is InstanceNumber, then frame
+ * (such a series is loaded only on request, on a nominal grid). */
+static dp_status sort_by_instance(dp__group *g, const dp__slice *s) {
+  key *k = malloc((size_t)g->n * sizeof *k);
+  if (!k) return dp__error(DP_ENOMEM, "out of memory");
+  for (int i = 0; i < g->n; i++) {
+    k[i].t3 = s[g->idx[i]].instance_number;
+    k[i].t4 = s[g->idx[i]].frame;
+    k[i].idx = g->idx[i];
+  }
+  qsort(k, (size_t)g->n, sizeof *k, cmp_instance);
+  for (int i = 0; i < g->n; i++) g->idx[i] = k[i].idx;
+  free(k);
+  return DP_OK;
+}
+
 dp_status dp__series_analyse(dp__group *g, const dp__slice *s) {
   if (g->n < 1) return dp__error(DP_EINVAL, "empty series");
   const dp__slice *f = &s[g->idx[0]];
@@ -196,7 +219,7 @@ dp_status dp__series_analyse(dp__group *g, const dp__slice *s) {
     warn(g, "no geometry (%s missing)", !f->has_ipp ? "ImagePositionPatient"
                                         : !f->has_iop ? "ImageOrientationPatient"
                                                       : "PixelSpacing");
-    return DP_OK;
+    return sort_by_instance(g, s);
   }
   for (int i = 0; i < 3; i++) {
     g->r[i] = f->iop[i];
@@ -204,17 +227,17 @@ dp_status dp__series_analyse(dp__group *g, const dp__slice *s) {
   }
   if (normalise(g->r) || normalise(g->c)) {
     warn(g, "ImageOrientationPatient is degenerate");
-    return DP_OK;
+    return sort_by_instance(g, s);
   }
   cross(g->r, g->c, g->nrm);
   if (normalise(g->nrm) || fabs(dot(g->r, g->c)) > 1e-3) {
     warn(g, "ImageOrientationPatient vectors are not orthogonal");
-    return DP_OK;
+    return sort_by_instance(g, s);
   }
   if (!(f->spacing[0] > 0) || !(f->spacing[1] > 0) || !isfinite(f->spacing[0]) ||
       !isfinite(f->spacing[1])) {
     warn(g, "PixelSpacing %g\\%g is not positive", f->spacing[0], f->spacing[1]);
-    return DP_OK;
+    return sort_by_instance(g, s);
   }
   key *k = malloc((size_t)g->n * sizeof *k);
   if (!k) return dp__error(DP_ENOMEM, "out of memory");

@@ -32,7 +32,10 @@ static const char usage[] =
     "  --name TEMPLATE       output name from {number} {description} {modality}\n"
     "                        {index} {uid} (default {number}_{description})\n"
     "  --series LIST         only these series (comma-separated series numbers)\n"
-    "  --all                 also convert localizers and secondary captures\n"
+    "  --all                 also convert localizers, secondary captures and\n"
+    "                        images without geometry (on a nominal 1 mm grid,\n"
+    "                        GeometryNominal in the sidecar); colour images\n"
+    "                        become luminance (ColourConverted)\n"
     "  --tilt MODE           reslice (default): rectangular grid; keep: sheared\n"
     "                        affine in the sform (qform = nearest rigid)\n"
     "  --uneven MODE         resample (default) | split | error\n"
@@ -105,7 +108,10 @@ static int parse(int argc, char **argv, convert_opts *o) {
       case 'q': o->quiet = 1; break;
       case 'N': o->dicom.name = optarg; break;
       case 'S': o->dicom.series = optarg; break;
-      case 'A': o->dicom.all = 1; break;
+      case 'A':
+        o->dicom.all = 1;
+        o->dicom.load.nominal_geometry = 1;
+        break;
       case 'T':
         if (!strcmp(optarg, "reslice")) o->dicom.load.tilt = DP_TILT_RESLICE;
         else if (!strcmp(optarg, "keep")) o->dicom.load.tilt = DP_TILT_KEEP;
