@@ -67,6 +67,33 @@ typedef struct {
 
 static const dp__slice *first(const dp__slice *s, const dp__group *g) { return &s[g->idx[0]]; }
 
+static void warn(dp__group *g, const char *fmt, ...) DP__PRINTF(2, 3);
+
+/* A series split because its images changed orientation or size midway is
+ * reported on every part, so that a reader of the scan knows the parts
+ * belong together. */
+static void flag_splits(dp__group *g, int ng, const dp__slice *s) {
+  for (int a = 0; a < ng; a++) {
+    const dp__slice *x = first(s, &g[a]);
+    int orient = 0, size = 0;
+    for (int b = 0; b < ng; b++) {
+      const dp__slice *y = first(s, &g[b]);
+      if (a == b || strcmp(x->series_uid, y->series_uid) != 0 || kind_of(x) != kind_of(y)) continue;
+      if (x->rows != y->rows || x->cols != y->cols) {
+        size++;
+        continue;
+      }
+      for (int i = 0; x->has_iop && y->has_iop && i < 6; i++)
+        if (fabs(x->iop[i] - y->iop[i]) > IOP_TOL) {
+          orient++;
+          break;
+        }
+    }
+    if (orient) warn(&g[a], "orientation changes within the series (%d other part%s)", orient, orient > 1 ? "s" : "");
+    if (size) warn(&g[a], "image size changes within the series (%d other part%s)", size, size > 1 ? "s" : "");
+  }
+}
+
 dp_status dp__series_group(const dp__slice *s, int n, dp__group **groups, int *ngroups) {
   *groups = NULL;
   *ngroups = 0;
@@ -127,6 +154,7 @@ dp_status dp__series_group(const dp__slice *s, int n, dp__group **groups, int *n
     g[b + 1] = t;
   }
   for (int k = 0; k < ng; k++) g[k].kind = kind_of(first(s, &g[k]));
+  flag_splits(g, ng, s);
   *groups = g;
   *ngroups = ng;
   return DP_OK;
@@ -167,7 +195,6 @@ static int cmp_key(const void *pa, const void *pb) {
   return c ? c : cmp_int(a->idx, b->idx);
 }
 
-static void warn(dp__group *g, const char *fmt, ...) DP__PRINTF(2, 3);
 static void warn(dp__group *g, const char *fmt, ...) {
   size_t len = strlen(g->warnings);
   if (len + 3 >= sizeof g->warnings) return;
