@@ -11,6 +11,7 @@
 #include "parallel.h"
 #include "nifti.h"
 #include "dicom.h"
+#include "warp.h"
 #include "sidecar.h"
 
 #endif

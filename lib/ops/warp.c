@@ -1,0 +1,387 @@
+#include "dcmprep/warp.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/internal.h"
+#include "core/meta.h"
+
+const char *dp_interp_name(dp_interp i) {
+  switch (i) {
+    case DP_INTERP_NEAREST: return "nearest";
+    case DP_INTERP_LINEAR: return "linear";
+    case DP_INTERP_CUBIC: return "cubic";
+    case DP_INTERP_ONEHOT: return "onehot";
+  }
+  return "?";
+}
+
+dp_status dp_interp_parse(const char *name, dp_interp *out) {
+  static const struct {
+    const char *name;
+    dp_interp v;
+  } t[] = {{"nearest", DP_INTERP_NEAREST}, {"linear", DP_INTERP_LINEAR},
+           {"cubic", DP_INTERP_CUBIC},     {"bspline", DP_INTERP_CUBIC},
+           {"onehot", DP_INTERP_ONEHOT}};
+  for (size_t k = 0; name && k < sizeof t / sizeof t[0]; k++)
+    if (strcmp(name, t[k].name) == 0) {
+      *out = t[k].v;
+      return DP_OK;
+    }
+  return dp__error(DP_EINVAL, "unknown interpolator '%s' (nearest, linear, cubic, onehot)",
+                   name ? name : "");
+}
+
+/* Mirror an index into [0, n) (scipy "mirror": -1 -> 1, n -> n - 2). */
+static inline int64_t mirror(int64_t i, int64_t n) {
+  if (n == 1) return 0;
+  int64_t period = 2 * (n - 1);
+  i %= period;
+  if (i < 0) i += period;
+  return i < n ? i : period - i;
+}
+
+/* ---- reading voxels as double -------------------------------------------- */
+
+typedef double (*load_fn)(const void *data, int64_t idx);
+#define DP__LOAD(name, ctype, str) \
+  static double load_##name(const void *d, int64_t i) { return (double)((const ctype *)d)[i]; }
+DP_DTYPE_MAP(DP__LOAD)
+#undef DP__LOAD
+
+static load_fn loader(dp_dtype t) {
+  switch (t) {
+#define DP__CASE(name, ctype, str) \
+  case DP_##name: return load_##name;
+    DP_DTYPE_MAP(DP__CASE)
+#undef DP__CASE
+    default: return NULL;
+  }
+}
+
+/* Rounds half away from zero and clamps into the type's range; NaN -> 0. */
+static void store_row(const double *row, int64_t n, dp_dtype t, void *dst) {
+  if (t == DP_F64) {
+    memcpy(dst, row, (size_t)n * sizeof *row);
+    return;
+  }
+  if (t == DP_F32) {
+    for (int64_t i = 0; i < n; i++) ((float *)dst)[i] = (float)row[i];
+    return;
+  }
+  double lo, hi;
+  dp_dtype_range(t, &lo, &hi);
+  for (int64_t i = 0; i < n; i++) {
+    double v = row[i];
+    if (v != v) v = 0;
+    v = v < 0 ? -floor(-v + 0.5) : floor(v + 0.5);
+    v = v < lo ? lo : v > hi ? hi : v;
+    switch (t) {
+      case DP_U8: ((uint8_t *)dst)[i] = (uint8_t)v; break;
+      case DP_I16: ((int16_t *)dst)[i] = (int16_t)v; break;
+      case DP_U16: ((uint16_t *)dst)[i] = (uint16_t)v; break;
+      default: ((int32_t *)dst)[i] = (int32_t)v; break;
+    }
+  }
+}
+
+/* ---- cubic B-spline prefilter ------------------------------------------- */
+
+#define POLE (-0.26794919243112270647) /* sqrt(3) - 2 */
+
+/* In-place cubic B-spline coefficients of one line with mirror boundaries
+ * (Unser 1993; Thevenaz et al. 2000), as scipy's spline_filter1d. */
+static void prefilter_line(double *c, int64_t n) {
+  if (n < 2) return;
+  const double z = POLE, lambda = (1 - z) * (1 - 1 / z);
+  for (int64_t k = 0; k < n; k++) c[k] *= lambda;
+  /* causal initialisation: exact mirror sum for short lines, else truncated
+   * where z^k falls below 1e-15 */
+  int64_t horizon = (int64_t)ceil(log(1e-15) / log(fabs(z)));
+  double sum;
+  if (horizon < n) {
+    double zn = z;
+    sum = c[0];
+    for (int64_t k = 1; k < horizon; k++) {
+      sum += zn * c[k];
+      zn *= z;
+    }
+  } else {
+    double zn = z, iz = 1 / z, z2n = pow(z, (double)(n - 1));
+    sum = c[0] + z2n * c[n - 1];
+    z2n *= z2n * iz;
+    for (int64_t k = 1; k <= n - 2; k++) {
+      sum += (zn + z2n) * c[k];
+      zn *= z;
+      z2n *= iz;
+    }
+    sum /= 1 - zn * zn;
+  }
+  c[0] = sum;
+  for (int64_t k = 1; k < n; k++) c[k] += z * c[k - 1];
+  c[n - 1] = (z / (z * z - 1)) * (z * c[n - 2] + c[n - 1]);
+  for (int64_t k = n - 2; k >= 0; k--) c[k] = z * (c[k + 1] - c[k]);
+}
+
+typedef struct {
+  float *data;
+  const dp_volume *in;
+  load_fn load;
+  int axis;
+  int64_t lines_per_t; /* lines along axis in one volume */
+} pf_ctx;
+
+static dp_status prefilter_task(void *vctx, int64_t line) {
+  pf_ctx *c = vctx;
+  const int64_t *d = c->in->dim;
+  int64_t n = d[c->axis];
+  int64_t stride = c->axis == 0 ? 1 : c->axis == 1 ? d[0] : d[0] * d[1];
+  int64_t t = line / c->lines_per_t, r = line % c->lines_per_t, start;
+  /* r enumerates the other two axes */
+  if (c->axis == 0) start = r * d[0];
+  else if (c->axis == 1) start = (r / d[0]) * d[0] * d[1] + r % d[0];
+  else start = r;
+  start += t * d[0] * d[1] * d[2];
+  double *buf = malloc((size_t)n * sizeof *buf);
+  if (!buf) return dp__error(DP_ENOMEM, "out of memory");
+  for (int64_t k = 0; k < n; k++)
+    buf[k] = c->load ? c->load(c->in->data, start + k * stride) : c->data[start + k * stride];
+  prefilter_line(buf, n);
+  for (int64_t k = 0; k < n; k++) c->data[start + k * stride] = (float)buf[k];
+  free(buf);
+  return DP_OK;
+}
+
+dp_status dp_spline_prefilter(const dp_volume *in, int threads, dp_volume **out) {
+  *out = NULL;
+  if (!in) return dp__error(DP_EINVAL, "no volume");
+  dp_volume *v = NULL;
+  dp_status s = dp_volume_new_like(in, DP_F32, &v);
+  if (s != DP_OK) return s;
+  const int64_t *d = in->dim;
+  for (int axis = 0; axis < 3 && s == DP_OK; axis++) {
+    pf_ctx c = {v->data, in, axis == 0 ? loader(in->dtype) : NULL, axis,
+                d[0] * d[1] * d[2] / d[axis]};
+    s = dp__parallel_for(c.lines_per_t * d[3], threads, prefilter_task, &c);
+  }
+  if (s != DP_OK) {
+    dp_volume_free(v);
+    return s;
+  }
+  *out = v;
+  return DP_OK;
+}
+
+/* ---- sampling ------------------------------------------------------------- */
+
+typedef struct {
+  const dp_volume *in;
+  const void *src;   /* input data, or the cubic coefficients (float) */
+  load_fn load;
+  dp_volume *out;
+  dp_mat4 m;
+  dp_warp_opts o;
+  double fill;
+  int64_t n[3];
+  size_t plane_in;   /* voxels in one input volume */
+} warp_ctx;
+
+/* Cubic B-spline weights for fraction f in [0, 1), taps -1..2. */
+static inline void bspline_w(double f, double w[4]) {
+  double f2 = f * f, f3 = f2 * f;
+  w[0] = (1 - f) * (1 - f) * (1 - f) / 6.0;
+  w[1] = (4 - 6 * f2 + 3 * f3) / 6.0;
+  w[2] = (1 + 3 * f + 3 * f2 - 3 * f3) / 6.0;
+  w[3] = f3 / 6.0;
+}
+
+static double sample_cubic(const warp_ctx *c, const float *src, const double p[3]) {
+  int64_t idx[3][4];
+  double w[3][4];
+  for (int d = 0; d < 3; d++) {
+    double fl = floor(p[d]);
+    bspline_w(p[d] - fl, w[d]);
+    for (int q = 0; q < 4; q++) idx[d][q] = mirror((int64_t)fl - 1 + q, c->n[d]);
+  }
+  double sum = 0;
+  for (int z = 0; z < 4; z++) {
+    int64_t oz = idx[2][z] * c->n[0] * c->n[1];
+    double sy = 0;
+    for (int y = 0; y < 4; y++) {
+      const float *r = src + oz + idx[1][y] * c->n[0];
+      sy += w[1][y] * (w[0][0] * r[idx[0][0]] + w[0][1] * r[idx[0][1]] + w[0][2] * r[idx[0][2]] +
+                       w[0][3] * r[idx[0][3]]);
+    }
+    sum += w[2][z] * sy;
+  }
+  return sum;
+}
+
+/* The 8 trilinear taps and weights of p (mirrored at the edges). */
+static inline void linear_taps(const warp_ctx *c, const double p[3], int64_t off[8], double w[8]) {
+  int64_t i0[3], i1[3];
+  double f[3];
+  for (int d = 0; d < 3; d++) {
+    double fl = floor(p[d]);
+    f[d] = p[d] - fl;
+    i0[d] = (int64_t)fl;
+    i1[d] = i0[d] + 1;
+    if (i0[d] < 0 || i1[d] >= c->n[d]) {
+      i0[d] = mirror(i0[d], c->n[d]);
+      i1[d] = mirror(i1[d], c->n[d]);
+    }
+  }
+  const int64_t sy = c->n[0], sz = c->n[0] * c->n[1];
+  for (int q = 0; q < 8; q++) {
+    int64_t x = q & 1 ? i1[0] : i0[0], y = q & 2 ? i1[1] : i0[1], z = q & 4 ? i1[2] : i0[2];
+    off[q] = z * sz + y * sy + x;
+    w[q] = (q & 1 ? f[0] : 1 - f[0]) * (q & 2 ? f[1] : 1 - f[1]) * (q & 4 ? f[2] : 1 - f[2]);
+  }
+}
+
+/* Labels: the label with the largest summed trilinear weight (ties: the
+ * smaller label), i.e. linear interpolation of each label's indicator, then
+ * argmax, without a pass per label. */
+static double sample_onehot(const warp_ctx *c, const void *src, const double p[3]) {
+  int64_t off[8];
+  double w[8], lab[8], acc[8];
+  int nl = 0;
+  linear_taps(c, p, off, w);
+  for (int q = 0; q < 8; q++) {
+    double v = c->load(src, off[q]);
+    int k = 0;
+    while (k < nl && lab[k] != v) k++;
+    if (k == nl) {
+      lab[nl] = v;
+      acc[nl++] = 0;
+    }
+    acc[k] += w[q];
+  }
+  int best = 0;
+  for (int k = 1; k < nl; k++)
+    if (acc[k] > acc[best] + 1e-12 || (fabs(acc[k] - acc[best]) <= 1e-12 && lab[k] < lab[best])) best = k;
+  return lab[best];
+}
+
+/* Positions within 1e-7 voxel of a voxel centre are snapped to it, so that
+ * identity and integer mappings reproduce the input bit for bit. */
+static inline double snap(double x) {
+  double r = floor(x + 0.5);
+  return fabs(x - r) < 1e-7 ? r : x;
+}
+
+static dp_status warp_row_task(void *vctx, int64_t task) {
+  warp_ctx *c = vctx;
+  const int64_t *od = c->out->dim;
+  int64_t t = task / od[2], k = task % od[2];
+  size_t osize = dp_dtype_size(c->out->dtype);
+  double *row = malloc((size_t)od[0] * sizeof *row);
+  if (!row) return dp__error(DP_ENOMEM, "out of memory");
+  const char *src = (const char *)c->src +
+                    (size_t)t * c->plane_in * (c->o.interp == DP_INTERP_CUBIC ? sizeof(float) : dp_dtype_size(c->in->dtype));
+  int64_t onvox = od[0] * od[1] * od[2];
+  const double(*m)[4] = c->m.m;
+  for (int64_t j = 0; j < od[1]; j++) {
+    for (int64_t i = 0; i < od[0]; i++) {
+      double p[3];
+      for (int d = 0; d < 3; d++) p[d] = m[d][0] * (double)i + m[d][1] * (double)j + m[d][2] * (double)k + m[d][3];
+      if (c->o.displacement) {
+        int64_t vi = (k * od[1] + j) * od[0] + i;
+        for (int d = 0; d < 3; d++) p[d] += c->o.displacement[d * onvox + vi];
+      }
+      int inside = 1;
+      for (int d = 0; d < 3; d++) {
+        p[d] = snap(p[d]);
+        if (!(p[d] >= -0.5 && p[d] <= (double)c->n[d] - 0.5)) inside = 0;
+      }
+      if (!inside) {
+        if (c->o.fill != DP_FILL_EDGE) {
+          row[i] = c->fill;
+          continue;
+        }
+        for (int d = 0; d < 3; d++) p[d] = p[d] < 0 ? 0 : p[d] > (double)(c->n[d] - 1) ? (double)(c->n[d] - 1) : p[d];
+      }
+      switch (c->o.interp) {
+        case DP_INTERP_NEAREST: {
+          int64_t q[3];
+          for (int d = 0; d < 3; d++) {
+            q[d] = (int64_t)floor(p[d] + 0.5);
+            q[d] = q[d] < 0 ? 0 : q[d] >= c->n[d] ? c->n[d] - 1 : q[d];
+          }
+          row[i] = c->load(src, (q[2] * c->n[1] + q[1]) * c->n[0] + q[0]);
+          break;
+        }
+        case DP_INTERP_LINEAR: {
+          int64_t off[8];
+          double w[8], v = 0;
+          linear_taps(c, p, off, w);
+          for (int q = 0; q < 8; q++)
+            if (w[q] != 0) v += w[q] * c->load(src, off[q]);
+          row[i] = v;
+          break;
+        }
+        case DP_INTERP_CUBIC: row[i] = sample_cubic(c, (const float *)src, p); break;
+        default: row[i] = sample_onehot(c, src, p); break;
+      }
+    }
+    store_row(row, od[0], c->out->dtype,
+              (char *)c->out->data + (((size_t)t * (size_t)od[2] + (size_t)k) * (size_t)od[1] + (size_t)j) * (size_t)od[0] * osize);
+  }
+  free(row);
+  return DP_OK;
+}
+
+dp_status dp_warp(const dp_volume *in, const int64_t dim[3], const dp_mat4 *out_affine,
+                  const dp_mat4 *out_to_in, const dp_warp_opts *opts, dp_volume **out) {
+  if (out) *out = NULL;
+  if (!in || !dim || !out_affine || !out_to_in || !out) return dp__error(DP_EINVAL, "dp_warp: missing argument");
+  dp_warp_opts o = DP_WARP_OPTS_INIT;
+  if (opts) o = *opts;
+  if (o.interp < DP_INTERP_NEAREST || o.interp > DP_INTERP_ONEHOT)
+    return dp__error(DP_EINVAL, "dp_warp: unknown interpolator %d", (int)o.interp);
+  if (o.interp == DP_INTERP_ONEHOT && dp_dtype_is_float(in->dtype))
+    return dp__error(DP_EINVAL, "onehot interpolation needs an integer label volume, not %s",
+                     dp_dtype_name(in->dtype));
+  for (int d = 0; d < 3; d++)
+    for (int e = 0; e < 4; e++)
+      if (!isfinite(out_to_in->m[d][e]) || !isfinite(out_affine->m[d][e]))
+        return dp__error(DP_EINVAL, "dp_warp: the mapping is not finite");
+  int64_t od[4] = {dim[0], dim[1], dim[2], in->dim[3]};
+  dp_volume *v = NULL;
+  dp_status s = dp_volume_new(od, o.dtype == DP_DTYPE_NONE ? in->dtype : o.dtype, out_affine, &v);
+  if (s != DP_OK) return s;
+  v->t_step = in->t_step;
+  warp_ctx c;
+  memset(&c, 0, sizeof c);
+  c.in = in;
+  c.src = in->data;
+  c.load = loader(in->dtype);
+  c.out = v;
+  c.m = *out_to_in;
+  c.o = o;
+  c.fill = o.fill_value;
+  for (int d = 0; d < 3; d++) c.n[d] = in->dim[d];
+  c.plane_in = (size_t)(in->dim[0] * in->dim[1] * in->dim[2]);
+  if (o.fill == DP_FILL_MIN) {
+    dp_volume_stats st;
+    s = dp_volume_compute_stats(in, &st);
+    c.fill = st.count ? st.min : 0;
+  }
+  dp_volume *coef = NULL;
+  if (s == DP_OK && o.interp == DP_INTERP_CUBIC) {
+    s = dp_spline_prefilter(in, o.threads, &coef);
+    if (s == DP_OK) c.src = coef->data;
+  }
+  if (s == DP_OK) s = dp__parallel_for(od[2] * od[3], o.threads, warp_row_task, &c);
+  dp_volume_free(coef);
+  if (s == DP_OK) {
+    s = dp__meta_copy(in, v); /* metadata travels with the voxels */
+  }
+  if (s != DP_OK) {
+    dp_volume_free(v);
+    return s;
+  }
+  *out = v;
+  return DP_OK;
+}
