@@ -69,9 +69,10 @@ typedef struct dp_dicom_scan_opts {
 
 /* Scans files and folders (recursively; any file names; a DICOMDIR is read as
  * an ordinary file and skipped as non-image).  Unreadable and non-image files
- * are skipped with a reason and never stop the scan.  Returns DP_ENOTFOUND
- * when a path does not exist.  The caller frees *out with
- * dp_dicom_set_free(). */
+ * are skipped with a reason and never stop the scan; so are FIFOs, sockets,
+ * devices, and (inside folders) dangling symbolic links and links to folders,
+ * which are not followed.  Returns DP_ENOTFOUND when a path does not exist.
+ * The caller frees *out with dp_dicom_set_free(). */
 DP_API dp_status dp_dicom_scan(const char *const *paths, int npaths,
                                const dp_dicom_scan_opts *opts, dp_dicom_set **out);
 DP_API void dp_dicom_set_free(dp_dicom_set *set);

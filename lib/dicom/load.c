@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "core/internal.h"
 #include "dicom/dcmtk_bridge.h"
@@ -181,11 +182,35 @@ static int cmp_by_file(const void *a, const void *b) {
   return c ? c : x->pos - y->pos;
 }
 
+/* A damaged header can declare any size: uncompressed pixel data must fit in
+ * the file, which stat() shows before anything is allocated for it. */
+static dp_status check_declared_sizes(const dp_dicom_set *set, const dp__group *g) {
+  for (int i = 0; i < g->n; i++) {
+    const dp__slice *x = &set->slices[g->idx[i]];
+    if (x->frame != 0 || x->mosaic_tile > 0) continue; /* once per file */
+    if (strcmp(x->ts_uid, "1.2.840.10008.1.2") && strcmp(x->ts_uid, "1.2.840.10008.1.2.1") &&
+        strcmp(x->ts_uid, "1.2.840.10008.1.2.2"))
+      continue; /* compressed (or deflated): the stream's size says nothing */
+    double rows = x->mosaic ? x->mosaic_rows : x->rows, cols = x->mosaic ? x->mosaic_cols : x->cols;
+    double need = rows * cols * x->file_frames * (x->samples > 0 ? x->samples : 1) *
+                  (x->float_pixels ? 4 : x->bits_alloc / 8);
+    struct stat st;
+    if (stat(x->path, &st) == 0 && (double)st.st_size < need)
+      return dp__error(DP_EFORMAT,
+                       "%s: pixel data truncated (the file has %lld bytes; Rows %d x Columns %d x "
+                       "%d frames need %.0f)",
+                       x->path, (long long)st.st_size, (int)rows, (int)cols, x->file_frames, need);
+  }
+  return DP_OK;
+}
+
 /* Decodes every image of g into a stack volume (cols, rows, nz, nt) on the
  * grid as sampled. */
 static dp_status load_stack_as(const dp_dicom_set *set, const dp__group *g, int threads,
                                dp_dtype type, dp_volume **out) {
   const dp__slice *f = &set->slices[g->idx[0]];
+  dp_status s0 = check_declared_sizes(set, g);
+  if (s0 != DP_OK) return s0;
   if (g->nz * g->nt != g->n)
     return dp__error(DP_EGEOMETRY, "series %s: %d images do not form %d positions x %d volumes",
                      f->series_uid, g->n, g->nz, g->nt);

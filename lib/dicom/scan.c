@@ -45,41 +45,90 @@ static int cmp_str(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Collects regular files under path (not following symbolic links to
- * folders, so link loops cannot trap the walk). */
-static dp_status walk(const char *path, strlist *files, int depth) {
-  struct stat st;
-  if (stat(path, &st) != 0)
-    return dp__error(errno == ENOENT ? DP_ENOTFOUND : DP_EIO, "%s: %s", path, strerror(errno));
-  if (S_ISREG(st.st_mode)) {
-    return push(files, strdup(path)) ? dp__error(DP_ENOMEM, "out of memory") : DP_OK;
+/* What the walk found: regular files to read, and entries it passed over
+ * (dangling links, links to folders, special files, unreadable folders) with
+ * the reason, so that nothing under the inputs disappears without a word. */
+typedef struct {
+  strlist files;
+  strlist skip_path, skip_reason;
+} walk_out;
+
+static dp_status skip_entry(walk_out *w, const char *path, const char *fmt, const char *arg) {
+  char buf[256];
+  snprintf(buf, sizeof buf, fmt, arg);
+  char *p = strdup(path);
+  if (push(&w->skip_path, p)) return dp__error(DP_ENOMEM, "out of memory");
+  if (push(&w->skip_reason, strdup(buf))) {
+    free(w->skip_path.v[--w->skip_path.n]);
+    return dp__error(DP_ENOMEM, "out of memory");
   }
-  if (!S_ISDIR(st.st_mode) || depth > 64) return DP_OK;
+  return DP_OK;
+}
+
+/* Collects regular files under path (not following symbolic links to
+ * folders, so link loops cannot trap the walk).  A path that does not exist
+ * is an error only at the top (depth 0): below it, an entry that vanished or
+ * cannot be examined is recorded as skipped. */
+static dp_status walk(const char *path, walk_out *w, int depth) {
+  struct stat st;
+  if (stat(path, &st) != 0) {
+    if (depth == 0)
+      return dp__error(errno == ENOENT ? DP_ENOTFOUND : DP_EIO, "%s: %s", path, strerror(errno));
+    return skip_entry(w, path, "cannot examine (%s)", strerror(errno));
+  }
+  if (S_ISREG(st.st_mode))
+    return push(&w->files, strdup(path)) ? dp__error(DP_ENOMEM, "out of memory") : DP_OK;
+  if (!S_ISDIR(st.st_mode)) /* FIFOs would block a reader; devices are not files */
+    return skip_entry(w, path, "%s", "not a regular file (FIFO, socket or device)");
+  if (depth > 64) return skip_entry(w, path, "%s", "folder nested too deeply (not scanned)");
   DIR *d = opendir(path);
-  if (!d) return DP_OK; /* unreadable folder: nothing to add */
+  if (!d) return skip_entry(w, path, "unreadable folder (%s)", strerror(errno));
   strlist names = {0};
   struct dirent *e;
+  dp_status s = DP_OK;
   while ((e = readdir(d))) {
     if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
     size_t n = strlen(path) + strlen(e->d_name) + 2;
     char *p = malloc(n);
     if (p) snprintf(p, n, "%s/%s", path, e->d_name);
-    if (push(&names, p)) break;
+    if (push(&names, p)) {
+      s = dp__error(DP_ENOMEM, "out of memory");
+      break;
+    }
   }
   closedir(d);
   /* sorted, so that results do not depend on the file system's order */
   qsort(names.v, (size_t)names.n, sizeof *names.v, cmp_str);
-  dp_status s = DP_OK;
   for (int i = 0; i < names.n; i++) {
-    struct stat ls;
-    if (s == DP_OK && lstat(names.v[i], &ls) == 0 && !S_ISLNK(ls.st_mode))
-      s = walk(names.v[i], files, depth + 1);
-    else if (s == DP_OK && S_ISLNK(ls.st_mode) && stat(names.v[i], &ls) == 0 && S_ISREG(ls.st_mode))
-      s = walk(names.v[i], files, depth + 1);
+    struct stat ls, ts;
+    const char *p = names.v[i];
+    if (s != DP_OK) {
+      /* only freeing */
+    } else if (lstat(p, &ls) != 0) {
+      s = skip_entry(w, p, "cannot examine (%s)", strerror(errno));
+    } else if (!S_ISLNK(ls.st_mode)) {
+      s = walk(p, w, depth + 1);
+    } else if (stat(p, &ts) != 0) {
+      s = skip_entry(w, p, "dangling symbolic link (%s)", strerror(errno));
+    } else if (S_ISREG(ts.st_mode)) {
+      s = walk(p, w, depth + 1);
+    } else {
+      s = skip_entry(w, p, "%s", S_ISDIR(ts.st_mode) ? "symbolic link to a folder (not followed)"
+                                                     : "symbolic link to a special file");
+    }
     free(names.v[i]);
   }
   free(names.v);
   return s;
+}
+
+static void walk_out_free(walk_out *w) {
+  for (int i = 0; i < w->files.n; i++) free(w->files.v[i]);
+  for (int i = 0; i < w->skip_path.n; i++) free(w->skip_path.v[i]);
+  for (int i = 0; i < w->skip_reason.n; i++) free(w->skip_reason.v[i]);
+  free(w->files.v);
+  free(w->skip_path.v);
+  free(w->skip_reason.v);
 }
 
 typedef struct {
@@ -173,9 +222,11 @@ dp_status dp_dicom_scan(const char *const *paths, int npaths, const dp_dicom_sca
   *out = NULL;
   dp_dicom_scan_opts o = DP_DICOM_SCAN_OPTS_INIT;
   if (opts) o = *opts;
-  strlist files = {0};
+  walk_out w = {{0}, {0}, {0}};
   dp_status s = DP_OK;
-  for (int i = 0; i < npaths && s == DP_OK; i++) s = walk(paths[i], &files, 0);
+  for (int i = 0; i < npaths && s == DP_OK; i++) s = walk(paths[i], &w, 0);
+  strlist files = w.files;
+  w.files = (strlist){0}; /* handed over to the loop below */
   dp_dicom_set *set = calloc(1, sizeof *set);
   scan_ctx c = {files.v, NULL, NULL, NULL};
   if (s == DP_OK && !set) s = dp__error(DP_ENOMEM, "out of memory");
@@ -186,7 +237,7 @@ dp_status dp_dicom_scan(const char *const *paths, int npaths, const dp_dicom_sca
     if (!c.slices || !c.nslices || !c.reasons) s = dp__error(DP_ENOMEM, "out of memory");
   }
   if (s == DP_OK) s = dp__parallel_for(files.n, o.threads, scan_one, &c);
-  int total = 0, nskip = 0;
+  int total = 0, nskip = w.skip_path.n;
   for (int i = 0; s == DP_OK && i < files.n; i++) {
     total += c.nslices[i];
     nskip += c.slices[i] == NULL;
@@ -214,6 +265,13 @@ dp_status dp_dicom_scan(const char *const *paths, int npaths, const dp_dicom_sca
     free(files.v[i]);
   }
   free(files.v);
+  /* entries the walk passed over follow the files that failed to read */
+  for (int i = 0; s == DP_OK && i < w.skip_path.n; i++) {
+    set->skipped_path[set->nskipped] = w.skip_path.v[i];
+    set->skipped_reason[set->nskipped++] = w.skip_reason.v[i];
+    w.skip_path.v[i] = w.skip_reason.v[i] = NULL;
+  }
+  walk_out_free(&w);
   free(c.slices);
   free(c.nslices);
   free(c.reasons);

@@ -94,13 +94,19 @@ int dp_cli_convert_dicom(int npaths, char **paths, const dp_cli_dicom_opts *o) {
   int n = dp_dicom_set_series_count(set), written = 0, failed = 0;
   char **used = calloc((size_t)(n ? n * 4 : 1), sizeof *used);
   int nused = 0;
+  char why[2048] = ""; /* why nothing was converted, should that happen */
   for (int i = 0; i < n; i++) {
     const dp_series_info *si = dp_dicom_set_series(set, i);
     if (!selected(o->series, si)) continue;
     if (si->kind != DP_SERIES_VOLUME && !o->all) {
+      /* the warnings say why (e.g. which geometry attribute is missing) */
+      const char *sep = si->warnings[0] ? ": " : "";
       if (!o->quiet)
-        fprintf(stderr, "dcmprep: skipping series %d (%s, %s): use --all to convert it\n",
-                si->number, si->description, dp_series_kind_name(si->kind));
+        fprintf(stderr, "dcmprep: skipping series %d (%s, %s%s%s): use --all to convert it\n",
+                si->number, si->description, dp_series_kind_name(si->kind), sep, si->warnings);
+      size_t len = strlen(why);
+      snprintf(why + len, sizeof why - len, "; series %d is %s%s%s", si->number,
+               dp_series_kind_name(si->kind), sep, si->warnings);
       continue;
     }
     dp_volume **vols = NULL;
@@ -158,10 +164,25 @@ int dp_cli_convert_dicom(int npaths, char **paths, const dp_cli_dicom_opts *o) {
   }
   for (int u = 0; u < nused; u++) free(used[u]);
   free(used);
-  if (!o->quiet && dp_dicom_set_skipped_count(set))
-    fprintf(stderr, "dcmprep: %d file(s) skipped (see `dcmprep scan`)\n", dp_dicom_set_skipped_count(set));
+  int nskip = dp_dicom_set_skipped_count(set);
+  if (!o->quiet && nskip && (written || failed))
+    fprintf(stderr, "dcmprep: %d file(s) skipped (see `dcmprep scan --skipped`)\n", nskip);
+  if (!written && !failed) {
+    /* Nothing to show for the run: the error itself names the files and the
+     * reasons, since -q hides everything else. */
+    for (int k = 0; k < nskip && k < 3; k++) {
+      const char *p, *r;
+      dp_dicom_set_skipped(set, k, &p, &r);
+      size_t len = strlen(why);
+      snprintf(why + len, sizeof why - len, "; skipped %s: %s", p, r);
+    }
+    if (nskip > 3) {
+      size_t len = strlen(why);
+      snprintf(why + len, sizeof why - len, "; and %d more skipped file(s)", nskip - 3);
+    }
+  }
   dp_dicom_set_free(set);
   if (failed) return DP_EXIT_ERROR;
-  if (!written) return dp_cli_fail("no volume series found in the input");
+  if (!written) return dp_cli_fail("no volume series found in the input%s", why);
   return DP_EXIT_OK;
 }
