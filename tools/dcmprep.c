@@ -8,7 +8,7 @@
 
 #include "cli/cli.h"
 
-static const dp_cli_command *const commands[] = {&dp_cli_scan, &dp_cli_convert, &dp_cli_info, NULL};
+static const dp_cli_command *const commands[] = {&dp_cli_scan, &dp_cli_convert, &dp_cli_prep, &dp_cli_info, NULL};
 
 static void print_usage(FILE *f) {
   fputs("usage: dcmprep <command> [options]\n"
@@ -46,7 +46,8 @@ static int help(int argc, char **argv) {
     print_usage(stderr);
     return DP_EXIT_USAGE;
   }
-  fputs(c->usage, stdout);
+  if (c->usage) fputs(c->usage, stdout);
+  else c->help(stdout);
   return DP_EXIT_OK;
 }
 

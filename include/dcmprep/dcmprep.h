@@ -12,6 +12,8 @@
 #include "nifti.h"
 #include "dicom.h"
 #include "warp.h"
+#include "geometry.h"
+#include "pipeline.h"
 #include "sidecar.h"
 
 #endif

@@ -6,6 +6,7 @@
 
 #include "core/internal.h"
 #include "core/meta.h"
+#include "ops/ops_internal.h"
 
 const char *dp_interp_name(dp_interp i) {
   switch (i) {
@@ -33,24 +34,15 @@ dp_status dp_interp_parse(const char *name, dp_interp *out) {
                    name ? name : "");
 }
 
-/* Mirror an index into [0, n) (scipy "mirror": -1 -> 1, n -> n - 2). */
-static inline int64_t mirror(int64_t i, int64_t n) {
-  if (n == 1) return 0;
-  int64_t period = 2 * (n - 1);
-  i %= period;
-  if (i < 0) i += period;
-  return i < n ? i : period - i;
-}
-
 /* ---- reading voxels as double -------------------------------------------- */
 
-typedef double (*load_fn)(const void *data, int64_t idx);
+typedef dp__load_fn load_fn;
 #define DP__LOAD(name, ctype, str) \
   static double load_##name(const void *d, int64_t i) { return (double)((const ctype *)d)[i]; }
 DP_DTYPE_MAP(DP__LOAD)
 #undef DP__LOAD
 
-static load_fn loader(dp_dtype t) {
+dp__load_fn dp__loader(dp_dtype t) {
   switch (t) {
 #define DP__CASE(name, ctype, str) \
   case DP_##name: return load_##name;
@@ -61,7 +53,7 @@ static load_fn loader(dp_dtype t) {
 }
 
 /* Rounds half away from zero and clamps into the type's range; NaN -> 0. */
-static void store_row(const double *row, int64_t n, dp_dtype t, void *dst) {
+void dp__store_row(const double *row, int64_t n, dp_dtype t, void *dst) {
   if (t == DP_F64) {
     memcpy(dst, row, (size_t)n * sizeof *row);
     return;
@@ -161,7 +153,7 @@ dp_status dp_spline_prefilter(const dp_volume *in, int threads, dp_volume **out)
   if (s != DP_OK) return s;
   const int64_t *d = in->dim;
   for (int axis = 0; axis < 3 && s == DP_OK; axis++) {
-    pf_ctx c = {v->data, in, axis == 0 ? loader(in->dtype) : NULL, axis,
+    pf_ctx c = {v->data, in, axis == 0 ? dp__loader(in->dtype) : NULL, axis,
                 d[0] * d[1] * d[2] / d[axis]};
     s = dp__parallel_for(c.lines_per_t * d[3], threads, prefilter_task, &c);
   }
@@ -202,7 +194,7 @@ static double sample_cubic(const warp_ctx *c, const float *src, const double p[3
   for (int d = 0; d < 3; d++) {
     double fl = floor(p[d]);
     bspline_w(p[d] - fl, w[d]);
-    for (int q = 0; q < 4; q++) idx[d][q] = mirror((int64_t)fl - 1 + q, c->n[d]);
+    for (int q = 0; q < 4; q++) idx[d][q] = dp__mirror((int64_t)fl - 1 + q, c->n[d]);
   }
   double sum = 0;
   for (int z = 0; z < 4; z++) {
@@ -228,8 +220,8 @@ static inline void linear_taps(const warp_ctx *c, const double p[3], int64_t off
     i0[d] = (int64_t)fl;
     i1[d] = i0[d] + 1;
     if (i0[d] < 0 || i1[d] >= c->n[d]) {
-      i0[d] = mirror(i0[d], c->n[d]);
-      i1[d] = mirror(i1[d], c->n[d]);
+      i0[d] = dp__mirror(i0[d], c->n[d]);
+      i1[d] = dp__mirror(i1[d], c->n[d]);
     }
   }
   const int64_t sy = c->n[0], sz = c->n[0] * c->n[1];
@@ -325,7 +317,7 @@ static dp_status warp_row_task(void *vctx, int64_t task) {
         default: row[i] = sample_onehot(c, src, p); break;
       }
     }
-    store_row(row, od[0], c->out->dtype,
+    dp__store_row(row, od[0], c->out->dtype,
               (char *)c->out->data + (((size_t)t * (size_t)od[2] + (size_t)k) * (size_t)od[1] + (size_t)j) * (size_t)od[0] * osize);
   }
   free(row);
@@ -356,7 +348,7 @@ dp_status dp_warp(const dp_volume *in, const int64_t dim[3], const dp_mat4 *out_
   memset(&c, 0, sizeof c);
   c.in = in;
   c.src = in->data;
-  c.load = loader(in->dtype);
+  c.load = dp__loader(in->dtype);
   c.out = v;
   c.m = *out_to_in;
   c.o = o;

@@ -13,11 +13,13 @@ typedef struct dp_cli_command {
   const char *summary;  /* one line for the command list */
   const char *usage;    /* full help text for `dcmprep help NAME` */
   int (*run)(int argc, char **argv);
+  void (*help)(FILE *f); /* prints the help when usage is NULL (made from tables) */
 } dp_cli_command;
 
 extern const dp_cli_command dp_cli_info;
 extern const dp_cli_command dp_cli_convert;
 extern const dp_cli_command dp_cli_scan;
+extern const dp_cli_command dp_cli_prep;
 
 typedef struct dp_cli_dicom_opts {
   const char *output, *name, *series;

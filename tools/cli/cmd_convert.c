@@ -207,4 +207,4 @@ static int run(int argc, char **argv) {
 }
 
 const dp_cli_command dp_cli_convert = {"convert", "write a volume as NIfTI (.nii/.nii.gz) with a JSON sidecar",
-                                       usage, run};
+                                       usage, run, NULL};

@@ -120,4 +120,4 @@ static int run(int argc, char **argv) {
 }
 
 const dp_cli_command dp_cli_info = {"info", "describe a NIfTI file (dims, spacing, orientation, values)",
-                                    usage, run};
+                                    usage, run, NULL};

@@ -135,4 +135,4 @@ static int run(int argc, char **argv) {
   return rc;
 }
 
-const dp_cli_command dp_cli_scan = {"scan", "list the DICOM series under folders or files", usage, run};
+const dp_cli_command dp_cli_scan = {"scan", "list the DICOM series under folders or files", usage, run, NULL};

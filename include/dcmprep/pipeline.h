@@ -1,0 +1,89 @@
+/* Pipelines: an ordered list of steps applied to an image and, optionally, a
+ * label volume on the same grid.  Spatial steps move the label with exactly
+ * the same mapping as the image (label-safe interpolation, fill 0, never
+ * smoothed).  Every step appends its resolved parameters to the image's
+ * metadata key "PrepSteps" (a JSON array), which lands in the sidecar.
+ *
+ * Steps are described by one table (dp_step_table) from which the command
+ * line, the help text and the documentation are made, and parsed from the
+ * same words the command line uses (dp_step_parse), so that a pipeline file
+ * can hold them too.
+ */
+#ifndef DCMPREP_PIPELINE_H
+#define DCMPREP_PIPELINE_H
+
+#include <stdint.h>
+#include "export.h"
+#include "status.h"
+#include "volume.h"
+#include "warp.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum dp_step_kind {
+  DP_STEP_REORIENT = 0,     /* --reorient CODE */
+  DP_STEP_CANONICAL,        /* --canonical: closest to RAS */
+  DP_STEP_SPACING,          /* --spacing X,Y,Z (mm; "keep" keeps an axis) */
+  DP_STEP_SHAPE,            /* --shape I,J,K */
+  DP_STEP_LIKE,             /* --like REF.nii: onto a reference grid */
+  DP_STEP_CROP_OR_PAD,      /* --crop-or-pad I,J,K */
+  DP_STEP_CROP_FOREGROUND   /* --crop-foreground[=THRESH] */
+} dp_step_kind;
+
+typedef struct dp_step {
+  dp_step_kind kind;
+  char code[4];       /* reorient */
+  double v[3];        /* spacing (<= 0: keep) */
+  int64_t n[3];       /* shape, crop-or-pad */
+  int has_threshold;  /* crop-foreground */
+  double threshold;
+  char path[4096];    /* like */
+} dp_step;
+
+/* Settings that apply to every step of a pipeline, wherever they are written. */
+typedef struct dp_pipeline_settings {
+  dp_interp interp;       /* image interpolator (default linear) */
+  dp_interp label_interp; /* nearest (default) or onehot */
+  dp_fill fill;           /* image fill outside the field (default min) */
+  double fill_value;      /* for DP_FILL_CONSTANT */
+  int antialias;          /* default 1 */
+  double margin_mm;       /* crop-foreground margin (default 0) */
+  int threads;
+} dp_pipeline_settings;
+#define DP_PIPELINE_SETTINGS_INIT \
+  {DP_INTERP_LINEAR, DP_INTERP_NEAREST, DP_FILL_MIN, 0.0, 1, 0.0, 0}
+
+/* One command-line word of the table: a step or a setting. */
+typedef struct dp_step_desc {
+  const char *name;    /* long option name without "--" */
+  int arg;             /* 0: none, 1: required, 2: optional ("--name=ARG") */
+  const char *metavar; /* for help, or NULL */
+  const char *help;    /* one or more lines, no trailing newline */
+  int is_setting;      /* 1: a setting (see dp_pipeline_settings) */
+} dp_step_desc;
+
+/* The table, terminated by an entry with name NULL.  Static storage. */
+DP_API const dp_step_desc *dp_step_table(void);
+
+/* Parses one word of the table with its argument (NULL when none): a step
+ * goes to *step (and *is_step = 1), a setting into *settings (*is_step = 0).
+ * DP_EINVAL with a message naming the option and the value otherwise. */
+DP_API dp_status dp_step_parse(const char *name, const char *arg, dp_step *step, int *is_step,
+                               dp_pipeline_settings *settings);
+
+/* Runs steps in order on *image (and *label when label is not NULL and
+ * *label is not NULL).  Each step replaces the volumes: the old ones are
+ * freed, so the caller passes ownership in and gets ownership of the results
+ * back.  The label must be on the image's grid (same dims and affine within
+ * 1e-3 mm): DP_EGEOMETRY otherwise, before any step runs.  On failure the
+ * volumes are left as they were before the failing step. */
+DP_API dp_status dp_pipeline_run(const dp_step *steps, int nsteps,
+                                 const dp_pipeline_settings *settings, dp_volume **image,
+                                 dp_volume **label);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,26 @@
+/* Internals shared by the operations in lib/ops (dp__ prefix, not exported). */
+#ifndef DCMPREP_OPS_INTERNAL_H
+#define DCMPREP_OPS_INTERNAL_H
+
+#include <stdint.h>
+#include "dcmprep/dtype.h"
+
+/* Mirrors an index into [0, n) as scipy.ndimage mode "mirror"
+ * (-1 -> 1, n -> n - 2). */
+static inline int64_t dp__mirror(int64_t i, int64_t n) {
+  if (n == 1) return 0;
+  int64_t period = 2 * (n - 1);
+  i %= period;
+  if (i < 0) i += period;
+  return i < n ? i : period - i;
+}
+
+/* Reads voxel idx of data of a given type as double. */
+typedef double (*dp__load_fn)(const void *data, int64_t idx);
+dp__load_fn dp__loader(dp_dtype t);
+
+/* Stores n doubles as type t: rounded half away from zero and clamped for
+ * integer types, NaN as 0. */
+void dp__store_row(const double *row, int64_t n, dp_dtype t, void *dst);
+
+#endif
