@@ -7,6 +7,7 @@
 #include "core/internal.h"
 #include "core/meta.h"
 #include "ops/ops_internal.h"
+#include "ops/warp_internal.h"
 
 const char *dp_interp_name(dp_interp i) {
   switch (i) {
@@ -84,7 +85,7 @@ void dp__store_row(const double *row, int64_t n, dp_dtype t, void *dst) {
 
 /* In-place cubic B-spline coefficients of one line with mirror boundaries
  * (Unser 1993; Thevenaz et al. 2000), as scipy's spline_filter1d. */
-static void prefilter_line(double *c, int64_t n) {
+void dp__prefilter_line(double *c, int64_t n) {
   if (n < 2) return;
   const double z = POLE, lambda = (1 - z) * (1 - 1 / z);
   for (int64_t k = 0; k < n; k++) c[k] *= lambda;
@@ -139,7 +140,7 @@ static dp_status prefilter_task(void *vctx, int64_t line) {
   if (!buf) return dp__error(DP_ENOMEM, "out of memory");
   for (int64_t k = 0; k < n; k++)
     buf[k] = c->load ? c->load(c->in->data, start + k * stride) : c->data[start + k * stride];
-  prefilter_line(buf, n);
+  dp__prefilter_line(buf, n);
   for (int64_t k = 0; k < n; k++) c->data[start + k * stride] = (float)buf[k];
   free(buf);
   return DP_OK;
@@ -179,21 +180,12 @@ typedef struct {
   size_t plane_in;   /* voxels in one input volume */
 } warp_ctx;
 
-/* Cubic B-spline weights for fraction f in [0, 1), taps -1..2. */
-static inline void bspline_w(double f, double w[4]) {
-  double f2 = f * f, f3 = f2 * f;
-  w[0] = (1 - f) * (1 - f) * (1 - f) / 6.0;
-  w[1] = (4 - 6 * f2 + 3 * f3) / 6.0;
-  w[2] = (1 + 3 * f + 3 * f2 - 3 * f3) / 6.0;
-  w[3] = f3 / 6.0;
-}
-
 static double sample_cubic(const warp_ctx *c, const float *src, const double p[3]) {
   int64_t idx[3][4];
   double w[3][4];
   for (int d = 0; d < 3; d++) {
     double fl = floor(p[d]);
-    bspline_w(p[d] - fl, w[d]);
+    dp__bspline_weights(p[d] - fl, w[d]);
     for (int q = 0; q < 4; q++) idx[d][q] = dp__mirror((int64_t)fl - 1 + q, c->n[d]);
   }
   double sum = 0;
@@ -256,13 +248,6 @@ static double sample_onehot(const warp_ctx *c, const void *src, const double p[3
   return lab[best];
 }
 
-/* Positions within 1e-7 voxel of a voxel centre are snapped to it, so that
- * identity and integer mappings reproduce the input bit for bit. */
-static inline double snap(double x) {
-  double r = floor(x + 0.5);
-  return fabs(x - r) < 1e-7 ? r : x;
-}
-
 static dp_status warp_row_task(void *vctx, int64_t task) {
   warp_ctx *c = vctx;
   const int64_t *od = c->out->dim;
@@ -284,7 +269,7 @@ static dp_status warp_row_task(void *vctx, int64_t task) {
       }
       int inside = 1;
       for (int d = 0; d < 3; d++) {
-        p[d] = snap(p[d]);
+        p[d] = dp__warp_snap(p[d]);
         if (!(p[d] >= -0.5 && p[d] <= (double)c->n[d] - 0.5)) inside = 0;
       }
       if (!inside) {
@@ -361,11 +346,16 @@ dp_status dp_warp(const dp_volume *in, const int64_t dim[3], const dp_mat4 *out_
     c.fill = st.count ? st.min : 0;
   }
   dp_volume *coef = NULL;
-  if (s == DP_OK && o.interp == DP_INTERP_CUBIC) {
+  int aligned = !o.displacement && o.interp != DP_INTERP_ONEHOT && dp__warp_is_aligned(out_to_in);
+  if (s == DP_OK && o.interp == DP_INTERP_CUBIC && !aligned) {
     s = dp_spline_prefilter(in, o.threads, &coef);
     if (s == DP_OK) c.src = coef->data;
   }
-  if (s == DP_OK) s = dp__parallel_for(od[2] * od[3], o.threads, warp_row_task, &c);
+  if (s == DP_OK && aligned) {
+    s = dp__warp_aligned(in, out_to_in, o.interp, o.fill, c.fill, o.threads, v);
+  } else if (s == DP_OK) {
+    s = dp__parallel_for(od[2] * od[3], o.threads, warp_row_task, &c);
+  }
   dp_volume_free(coef);
   if (s == DP_OK) {
     s = dp__meta_copy(in, v); /* metadata travels with the voxels */
