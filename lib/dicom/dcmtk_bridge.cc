@@ -239,8 +239,16 @@ extern "C" dp_status dp__dcm_read_slices(const char *path, dp__slice **out, int 
     s.cols = cols;
     s.has_pixels = 1;
     s.float_pixels = ds->tagExists(DCM_FloatPixelData);
+    // The file meta header names the transfer syntax; DCMTK's own guess is
+    // only used without one (a syntax newer than the toolkit, e.g. HTJ2K, is
+    // otherwise read as if uncompressed and must be refused by name later).
     DcmXfer xfer(ds->getOriginalXfer());
     snprintf(s.ts_uid, sizeof s.ts_uid, "%s", xfer.getXferID());
+    if (mi) {
+      char meta_ts[DP__UID_LEN];
+      get_str(mi, DCM_TransferSyntaxUID, meta_ts, sizeof meta_ts);
+      if (meta_ts[0]) snprintf(s.ts_uid, sizeof s.ts_uid, "%s", meta_ts);
+    }
     get_str(ds, DCM_SeriesInstanceUID, s.series_uid, sizeof s.series_uid);
     get_str(ds, DCM_Modality, s.modality, sizeof s.modality);
     get_str(ds, DCM_ImageType, s.image_type, sizeof s.image_type, true);
