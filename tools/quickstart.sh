@@ -1,7 +1,8 @@
 #!/bin/sh
 # Quick start: installs what is needed (Debian), builds, and runs the main job
 # on the bundled sample (a synthetic CT series generated at build time):
-# scan -> convert to NIfTI + JSON sidecar -> info.
+# scan -> convert to NIfTI + JSON sidecar -> prep (reorient, resample,
+# crop to the body) -> info.
 # usage: tools/quickstart.sh [BUILD_DIR]     (default: build)
 set -eu
 cd "$(dirname "$0")/.."
@@ -21,8 +22,12 @@ echo
 echo "== dcmprep convert $sample -o $out"
 "$cli" convert "$sample" -o "$out"
 echo
+echo "== dcmprep prep $sample -o $out/ct_ras_2mm.nii.gz --reorient RAS --spacing 2,2,2 --crop-foreground=-500 --margin 5"
+"$cli" prep "$sample" -o "$out/ct_ras_2mm.nii.gz" --reorient RAS --spacing 2,2,2 \
+  --interp linear --crop-foreground=-500 --margin 5
+echo
 echo "== dcmprep info"
-"$cli" info "$out"/*.nii.gz
+for f in "$out"/*.nii.gz; do "$cli" info "$f"; echo; done
 echo
 echo "Outputs are in $(pwd)/$out:"
 ls -l "$out"
