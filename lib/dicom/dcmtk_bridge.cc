@@ -143,19 +143,23 @@ static void apply_groups(DcmItem *g, dp__slice *s) {
   if (DcmItem *ft = sub(g, DCM_CTImageFrameTypeSequence)) get_str(ft, DCM_FrameType, s->image_type, sizeof s->image_type, true);
 }
 
-static bool is_non_image_class(const char *sop) {
-  static const char *const non_image[] = {
-      "1.2.840.10008.5.1.4.1.1.88.",  // structured reports
-      "1.2.840.10008.5.1.4.1.1.481.", // RT objects
-      "1.2.840.10008.5.1.4.1.1.11.",  // presentation states
-      "1.2.840.10008.5.1.4.1.1.104.", // encapsulated documents
-      "1.2.840.10008.5.1.4.1.1.66",   // raw data, spatial registration, segmentation-free objects
-      "1.2.840.10008.1.3.10",         // DICOMDIR (media storage directory)
-      "1.2.840.10008.5.1.4.1.1.9.",   // waveforms
-      nullptr};
-  for (int i = 0; non_image[i]; i++)
-    if (strncmp(sop, non_image[i], strlen(non_image[i])) == 0) return true;
-  return false;
+// What a non-image SOP class is (for the skip reason), or NULL for images.
+static const char *non_image_kind(const char *sop) {
+  static const struct {
+    const char *prefix, *what;
+  } non_image[] = {
+      {"1.2.840.10008.5.1.4.1.1.88.", "structured report"},
+      {"1.2.840.10008.5.1.4.1.1.481.", "RT object"},
+      {"1.2.840.10008.5.1.4.1.1.11.", "presentation state"},
+      {"1.2.840.10008.5.1.4.1.1.104.", "encapsulated document"},
+      {"1.2.840.10008.5.1.4.1.1.66.4", "DICOM Segmentation (binary or fractional frames; not converted)"},
+      {"1.2.840.10008.5.1.4.1.1.66", "raw data, registration or fiducials"},
+      {"1.2.840.10008.1.3.10", "DICOMDIR (media storage directory)"},
+      {"1.2.840.10008.5.1.4.1.1.9.", "waveform"},
+      {nullptr, nullptr}};
+  for (int i = 0; non_image[i].prefix; i++)
+    if (strncmp(sop, non_image[i].prefix, strlen(non_image[i].prefix)) == 0) return non_image[i].what;
+  return nullptr;
 }
 
 // A private attribute: element `elem` of the block that `creator` reserved
@@ -231,8 +235,10 @@ extern "C" dp_status dp__dcm_read_slices(const char *path, dp__slice **out, int 
                       ds->tagExists(DCM_DoubleFloatPixelData);
     if (!s.sop_class[0] && !rows && !ds->tagExists(DCM_Modality))
       return dp__error(DP_EFORMAT, "not DICOM (no SOP class, no image attributes)");
-    if (is_non_image_class(s.sop_class) || ds->tagExists(DCM_DirectoryRecordSequence))
-      return dp__error(DP_EUNSUPPORTED, "not an image (SOP class %s)", s.sop_class[0] ? s.sop_class : "DICOMDIR");
+    if (const char *what = non_image_kind(s.sop_class))
+      return dp__error(DP_EUNSUPPORTED, "not an image (SOP class %s: %s)", s.sop_class, what);
+    if (ds->tagExists(DCM_DirectoryRecordSequence))
+      return dp__error(DP_EUNSUPPORTED, "not an image (DICOMDIR: a directory of other files)");
     if (!has_pixels || rows < 1 || cols < 1)
       return dp__error(DP_EUNSUPPORTED, "not an image (no pixel data)");
     s.rows = rows;
