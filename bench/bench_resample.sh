@@ -5,4 +5,4 @@ set -eu
 build=$1
 here=$(cd "$(dirname "$0")" && pwd)
 tmp=${BENCH_TMP:-${TMPDIR:-/tmp}/dcmprep-bench-resample}
-/usr/bin/python3 "$here/resample_bench.py" "$build/bench/warp_bench" "$tmp" "${BENCH_RUNS:-3}"
+/usr/bin/python3 "$here/resample_bench.py" "$build/bench/warp_bench" "$tmp" "${BENCH_RUNS:-3}" "$build/tools/dcmprep"
