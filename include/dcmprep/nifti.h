@@ -10,7 +10,9 @@
  * when the affine is sheared) are both set; units are mm and s.  A .gz suffix
  * selects gzip output, compressed in parallel in independent members.  Files
  * are written to a temporary file in the target folder and renamed into place,
- * so a failed write never leaves a partial or truncated output.
+ * so a failed write, or a crash or kill of the writing process, never leaves a
+ * partial or truncated output.  Surviving a power loss or an operating-system
+ * crash as well needs dp_nifti_write_opts.durable (fsync before the rename).
  */
 #ifndef DCMPREP_NIFTI_H
 #define DCMPREP_NIFTI_H
@@ -69,17 +71,25 @@ DP_API dp_status dp_nifti_read(const char *path, const dp_nifti_read_opts *opts,
 typedef struct dp_nifti_write_opts {
   int version;          /* 0 = automatic (1 unless a dimension > 32767), 1, 2 */
   int gzip;             /* -1 = from the file name (".gz"), 0 = no, 1 = yes */
-  int level;            /* compression level 1..12 (libdeflate scale); 0 = 6 */
+  int level;            /* compression level 1..12 (libdeflate scale); 0 =
+                           default: 6, or 7 for blocks of 1 MiB that compress
+                           better than 16:1 (cheap there, and much smaller) */
   int threads;          /* 0 = dp_default_threads() */
   double scl_slope;     /* 0 = none (written as 0, i.e. no scaling) */
   double scl_inter;
   double cal_min, cal_max; /* display range; both 0 = not set */
   const char *descrip;  /* up to 79 characters; NULL = "dcmprep <version>" */
+  int durable;          /* 1 = fsync the file before renaming it into place,
+                           and its folder after, so that the output survives a
+                           power loss; 0 (default) = no fsync: still atomic for
+                           readers and against crashes of this process, but
+                           the OS may lose recent files on a power loss */
 } dp_nifti_write_opts;
-#define DP_NIFTI_WRITE_OPTS_INIT {0, -1, 0, 0, 0.0, 0.0, 0.0, 0.0, NULL}
+#define DP_NIFTI_WRITE_OPTS_INIT {0, -1, 0, 0, 0.0, 0.0, 0.0, 0.0, NULL, 0}
 
-/* Writes a volume atomically (temporary file in the same folder, then rename).
- * An existing file at path is replaced only once the new one is complete.
+/* Writes a volume atomically (temporary file in the same folder, then rename;
+ * durable or not as opts->durable says).  An existing file at path is replaced
+ * only once the new one is complete.
  * Returns DP_EINVAL for a volume with no data or a singular affine, DP_EIO with
  * the file name and system error on any I/O failure. */
 DP_API dp_status dp_nifti_write(const dp_volume *v, const char *path,

@@ -13,8 +13,18 @@ extern "C" {
 
 /* Writes the sidecar of v to path atomically: one JSON object holding
  * "ConversionSoftware" ("dcmprep"), "ConversionSoftwareVersion", then every
- * metadata entry of v in order.  Returns DP_EIO naming the file on failure. */
+ * metadata entry of v in order.  Returns DP_EIO naming the file on failure.
+ * Not durable against power loss (no fsync), like dp_nifti_write by default. */
 DP_API dp_status dp_sidecar_write(const dp_volume *v, const char *path);
+
+typedef struct dp_sidecar_write_opts {
+  int durable; /* 1 = fsync before the rename (see dp_nifti_write_opts.durable) */
+} dp_sidecar_write_opts;
+#define DP_SIDECAR_WRITE_OPTS_INIT {0}
+
+/* dp_sidecar_write with options; opts may be NULL for defaults. */
+DP_API dp_status dp_sidecar_write_with(const dp_volume *v, const char *path,
+                                       const dp_sidecar_write_opts *opts);
 
 /* The sidecar name for a NIfTI path: ".nii.gz" or ".nii" replaced by ".json"
  * (appended otherwise).  Returns DP_ERANGE when out is too small. */

@@ -23,60 +23,164 @@ typedef struct {
   int is_int;
 } rctx;
 
-/* Bilinear sample of input slice z (volume t) at in-plane (u, v) voxels;
- * NAN outside the slice. */
-static double bilinear(const rctx *c, int z, int t, double u, double v) {
-  const dp_volume *in = c->in;
-  int64_t nx = in->dim[0], ny = in->dim[1];
-  if (u < -1e-6 || v < -1e-6 || u > (double)(nx - 1) + 1e-6 || v > (double)(ny - 1) + 1e-6) return NAN;
-  int64_t x0 = (int64_t)floor(u), y0 = (int64_t)floor(v);
-  if (x0 >= nx - 1) x0 = nx > 1 ? nx - 2 : 0;
-  if (y0 >= ny - 1) y0 = ny > 1 ? ny - 2 : 0;
-  if (x0 < 0) x0 = 0;
-  if (y0 < 0) y0 = 0;
-  double fx = nx > 1 ? u - (double)x0 : 0, fy = ny > 1 ? v - (double)y0 : 0;
-  int64_t x1 = nx > 1 ? x0 + 1 : x0, y1 = ny > 1 ? y0 + 1 : y0;
-  int64_t base = ((int64_t)t * in->dim[2] + z) * nx * ny;
-  double a = dp_volume_get(in, base + y0 * nx + x0), b = dp_volume_get(in, base + y0 * nx + x1);
-  double cc = dp_volume_get(in, base + y1 * nx + x0), d = dp_volume_get(in, base + y1 * nx + x1);
-  return (a * (1 - fx) + b * fx) * (1 - fy) + (cc * (1 - fx) + d * fx) * fy;
+/* Where the output voxels of one output slice sample one input slice.  The
+ * in-plane shift (du, dv) is the same for the whole output slice, so offsets
+ * and weights depend on the column i (or the row j) alone and are tabulated
+ * once per (output slice, input slice).  Each entry is computed with the very
+ * expressions a per-voxel bilinear lookup uses (u = i + du, floor, clamp to
+ * the last cell, fraction), so the results are the same bits. */
+typedef struct {
+  int64_t *x0, *x1; /* per column: left and right input column */
+  double *fx, *gx;  /* per column: weight of x1, and 1 - fx (of x0) */
+  int64_t *y0, *y1; /* per row: upper and lower input row */
+  double *fy, *gy;
+  unsigned char *yok; /* per row: inside the slice */
+  int64_t ilo, ihi;   /* columns inside the slice: [ilo, ihi) */
+} tab;
+
+/* Inside the slice up to a rounding slack, as positions on its edge are. */
+static int inside(double u, int64_t n) {
+  return !(u < -1e-6 || u > (double)(n - 1) + 1e-6);
 }
 
-static void put(dp_volume *v, int64_t i, double x) {
-  switch (v->dtype) {
-    case DP_U8: ((uint8_t *)v->data)[i] = (uint8_t)x; break;
-    case DP_I16: ((int16_t *)v->data)[i] = (int16_t)x; break;
-    case DP_U16: ((uint16_t *)v->data)[i] = (uint16_t)x; break;
-    case DP_I32: ((int32_t *)v->data)[i] = (int32_t)x; break;
-    case DP_F32: ((float *)v->data)[i] = (float)x; break;
-    default: ((double *)v->data)[i] = x; break;
+static void cell(double u, int64_t n, int64_t *a, int64_t *b, double *f, double *g) {
+  int64_t x0 = (int64_t)floor(u);
+  if (x0 >= n - 1) x0 = n > 1 ? n - 2 : 0;
+  if (x0 < 0) x0 = 0;
+  *a = x0;
+  *b = n > 1 ? x0 + 1 : x0;
+  *f = n > 1 ? u - (double)x0 : 0;
+  *g = 1 - *f;
+}
+
+static void tab_fill(tab *t, int64_t nx, int64_t ny, double du, double dv) {
+  t->ilo = t->ihi = 0;
+  int seen = 0;
+  for (int64_t i = 0; i < nx; i++) {
+    double u = (double)i + du;
+    if (!inside(u, nx)) continue; /* u grows with i: the inside columns are one run */
+    if (!seen) t->ilo = i;
+    seen = 1;
+    t->ihi = i + 1;
+    cell(u, nx, &t->x0[i], &t->x1[i], &t->fx[i], &t->gx[i]);
+  }
+  for (int64_t j = 0; j < ny; j++) {
+    double v = (double)j + dv;
+    t->yok[j] = (unsigned char)inside(v, ny);
+    if (t->yok[j]) cell(v, ny, &t->y0[j], &t->y1[j], &t->fy[j], &t->gy[j]);
   }
 }
+
+/* One kernel per voxel type T (input and output share it).  ROUND: values of
+ * integer types are rounded half away from zero and clamped, as
+ * x < 0 ? -floor(-x + 0.5) : floor(x + 0.5) would; the argument of floor is
+ * positive there, so truncation through the integer type R (wide enough for
+ * T's range) gives the same value without a library call.  FLOATING: NaN
+ * input values (floating types only) give the fill value. */
+#define DP__RESLICE_KERNEL(NAME, T, ROUND, R, FLOATING)                                          \
+  static void NAME(const rctx *c, const T *sa, const T *sb, const tab *ta, const tab *tb,       \
+                   double w, int use_b, T *out, int64_t nx, int64_t ny) {                        \
+    double x = c->fill;                                                                           \
+    if (ROUND) {                                                                                  \
+      x = x < 0 ? -(double)(R)(-x + 0.5) : (double)(R)(x + 0.5);                                  \
+      x = x < c->lo ? c->lo : x > c->hi ? c->hi : x;                                              \
+    }                                                                                             \
+    const T fillv = (T)x;                                                                         \
+    const double lo = c->lo, hi = c->hi, fill = c->fill, wa = 1 - w;                              \
+    for (int64_t j = 0; j < ny; j++) {                                                            \
+      T *o = out + j * nx;                                                                        \
+      int64_t i0 = 0, i1 = 0;                                                                     \
+      if (ta->yok[j] && (!use_b || tb->yok[j])) {                                                 \
+        i0 = ta->ilo;                                                                             \
+        i1 = ta->ihi;                                                                             \
+        if (use_b && tb->ilo > i0) i0 = tb->ilo;                                                  \
+        if (use_b && tb->ihi < i1) i1 = tb->ihi;                                                  \
+        if (i1 < i0) i1 = i0;                                                                     \
+      }                                                                                           \
+      for (int64_t i = 0; i < i0; i++) o[i] = fillv;                                              \
+      for (int64_t i = i1; i < nx; i++) o[i] = fillv;                                             \
+      if (i0 == i1) continue;                                                                     \
+      const T *a0 = sa + ta->y0[j] * nx, *a1 = sa + ta->y1[j] * nx;                               \
+      const double afy = ta->fy[j], agy = ta->gy[j];                                              \
+      const T *b0 = use_b ? sb + tb->y0[j] * nx : a0, *b1 = use_b ? sb + tb->y1[j] * nx : a1;     \
+      const double bfy = use_b ? tb->fy[j] : 0, bgy = use_b ? tb->gy[j] : 0;                      \
+      const int64_t *ax0 = ta->x0, *ax1 = ta->x1, *bx0 = tb->x0, *bx1 = tb->x1;                   \
+      const double *afx = ta->fx, *agx = ta->gx, *bfx = tb->fx, *bgx = tb->gx;                    \
+      for (int64_t i = i0; i < i1; i++) {                                                         \
+        double a = ((double)a0[ax0[i]] * agx[i] + (double)a0[ax1[i]] * afx[i]) * agy +            \
+                   ((double)a1[ax0[i]] * agx[i] + (double)a1[ax1[i]] * afx[i]) * afy;             \
+        double b = 0;                                                                             \
+        if (use_b)                                                                                \
+          b = ((double)b0[bx0[i]] * bgx[i] + (double)b0[bx1[i]] * bfx[i]) * bgy +                 \
+              ((double)b1[bx0[i]] * bgx[i] + (double)b1[bx1[i]] * bfx[i]) * bfy;                  \
+        double v;                                                                                 \
+        if (FLOATING && (isnan(a) || isnan(b))) v = fill;                                         \
+        else v = a * wa + b * w;                                                                  \
+        if (ROUND) {                                                                              \
+          v = v < 0 ? -(double)(R)(-v + 0.5) : (double)(R)(v + 0.5);                             \
+          v = v < lo ? lo : v > hi ? hi : v;                                                      \
+        }                                                                                         \
+        o[i] = (T)v;                                                                              \
+      }                                                                                           \
+    }                                                                                             \
+  }
+
+DP__RESLICE_KERNEL(reslice_u8, uint8_t, 1, int32_t, 0)
+DP__RESLICE_KERNEL(reslice_i16, int16_t, 1, int32_t, 0)
+DP__RESLICE_KERNEL(reslice_u16, uint16_t, 1, int32_t, 0)
+DP__RESLICE_KERNEL(reslice_i32, int32_t, 1, int64_t, 0)
+DP__RESLICE_KERNEL(reslice_f32, float, 0, int32_t, 1)
+DP__RESLICE_KERNEL(reslice_f64, double, 0, int32_t, 1)
 
 /* One output slice (all t). */
 static dp_status do_slice(void *vctx, int64_t k) {
   rctx *c = vctx;
   dp_volume *o = c->out;
+  const dp_volume *in = c->in;
   int64_t nx = o->dim[0], ny = o->dim[1], nz = o->dim[2];
   int za = c->zlo[k], zb = za + 1 < c->z1 ? za + 1 : za;
   double w = c->w[k];
+  int use_b = w > 0; /* a zero weight never reads the second slice */
   int ncols = c->z1 - c->z0;
-  double dua = c->du[k * ncols + (za - c->z0)], dva = c->dv[k * ncols + (za - c->z0)];
-  double dub = c->du[k * ncols + (zb - c->z0)], dvb = c->dv[k * ncols + (zb - c->z0)];
-  for (int64_t t = 0; t < o->dim[3]; t++)
-    for (int64_t j = 0; j < ny; j++)
-      for (int64_t i = 0; i < nx; i++) {
-        double a = bilinear(c, za, (int)t, (double)i + dua, (double)j + dva);
-        double b = w > 0 ? bilinear(c, zb, (int)t, (double)i + dub, (double)j + dvb) : 0;
-        double x;
-        if (isnan(a) || isnan(b)) x = c->fill;
-        else x = a * (1 - w) + b * w;
-        if (c->is_int) {
-          x = x < 0 ? -floor(-x + 0.5) : floor(x + 0.5);
-          x = x < c->lo ? c->lo : x > c->hi ? c->hi : x;
-        }
-        put(o, ((t * nz + k) * ny + j) * nx + i, x);
-      }
+  size_t n = ((size_t)(nx > ny ? nx : ny) + 7) & ~(size_t)7; /* keeps the next table aligned */
+  /* two tables: 4 index/weight arrays per axis, plus the row flags */
+  size_t per = 2 * n * sizeof(int64_t) + 2 * n * sizeof(double);
+  unsigned char *mem = malloc(2 * (2 * per + n));
+  if (!mem) return dp__error(DP_ENOMEM, "out of memory");
+  tab t[2];
+  unsigned char *p = mem;
+  for (int s = 0; s < 2; s++) {
+    t[s].x0 = (int64_t *)p, p += n * sizeof(int64_t);
+    t[s].x1 = (int64_t *)p, p += n * sizeof(int64_t);
+    t[s].y0 = (int64_t *)p, p += n * sizeof(int64_t);
+    t[s].y1 = (int64_t *)p, p += n * sizeof(int64_t);
+    t[s].fx = (double *)p, p += n * sizeof(double);
+    t[s].gx = (double *)p, p += n * sizeof(double);
+    t[s].fy = (double *)p, p += n * sizeof(double);
+    t[s].gy = (double *)p, p += n * sizeof(double);
+    t[s].yok = p, p += n;
+  }
+  tab_fill(&t[0], nx, ny, c->du[k * ncols + (za - c->z0)], c->dv[k * ncols + (za - c->z0)]);
+  if (use_b)
+    tab_fill(&t[1], nx, ny, c->du[k * ncols + (zb - c->z0)], c->dv[k * ncols + (zb - c->z0)]);
+  size_t es = dp_dtype_size(o->dtype);
+  int64_t plane = nx * ny;
+  for (int64_t tt = 0; tt < o->dim[3]; tt++) {
+    const char *sa = (const char *)in->data + (size_t)((tt * in->dim[2] + za) * plane) * es;
+    const char *sb = (const char *)in->data + (size_t)((tt * in->dim[2] + zb) * plane) * es;
+    char *dst = (char *)o->data + (size_t)((tt * nz + k) * plane) * es;
+#define DP__RESLICE(fn, T) fn(c, (const T *)sa, (const T *)sb, &t[0], &t[1], w, use_b, (T *)dst, nx, ny)
+    switch (o->dtype) {
+      case DP_U8: DP__RESLICE(reslice_u8, uint8_t); break;
+      case DP_I16: DP__RESLICE(reslice_i16, int16_t); break;
+      case DP_U16: DP__RESLICE(reslice_u16, uint16_t); break;
+      case DP_I32: DP__RESLICE(reslice_i32, int32_t); break;
+      case DP_F32: DP__RESLICE(reslice_f32, float); break;
+      default: DP__RESLICE(reslice_f64, double); break;
+    }
+#undef DP__RESLICE
+  }
+  free(mem);
   return DP_OK;
 }
 

@@ -138,8 +138,56 @@ typedef struct {
   char **reasons;     /* per file, when skipped */
 } scan_ctx;
 
+/* A DICOMDIR (Media Storage Directory, PS3.10) lists a whole medium's files
+ * and can be megabytes of directory records: recognised from its file meta
+ * information (preamble, "DICM", group 0002, always explicit VR little endian)
+ * so that the toolkit never parses it. */
+static int is_dicomdir(const char *path) {
+  static const char uid[] = "1.2.840.10008.1.3.10"; /* Media Storage Directory Storage */
+  unsigned char b[512];
+  FILE *f = fopen(path, "rb");
+  if (!f) return 0;
+  size_t n = fread(b, 1, sizeof b, f);
+  fclose(f);
+  if (n < 132 || memcmp(b + 128, "DICM", 4) != 0) return 0;
+  size_t pos = 132;
+  while (pos + 8 <= n) {
+    unsigned group = b[pos] | b[pos + 1] << 8, elem = b[pos + 2] | b[pos + 3] << 8;
+    if (group != 0x0002) break;
+    const unsigned char *vr = b + pos + 4;
+    size_t len, val;
+    /* VRs with a 4-byte length after 2 reserved bytes (PS3.5 7.1.2) */
+    static const char *const long_vr[] = {"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV",
+                                          "UC", "UN", "UR", "UT", "UV", NULL};
+    int lng = 0;
+    for (int k = 0; long_vr[k] && !lng; k++) lng = vr[0] == long_vr[k][0] && vr[1] == long_vr[k][1];
+    if (lng) {
+      if (pos + 12 > n) break;
+      len = (size_t)b[pos + 8] | (size_t)b[pos + 9] << 8 | (size_t)b[pos + 10] << 16 |
+            (size_t)b[pos + 11] << 24;
+      val = pos + 12;
+    } else {
+      len = (size_t)(b[pos + 6] | b[pos + 7] << 8);
+      val = pos + 8;
+    }
+    if (len > n - val) break; /* runs past what was read */
+    if (elem == 0x0002) {
+      while (len > 0 && (b[val + len - 1] == '\0' || b[val + len - 1] == ' ')) len--;
+      return len == sizeof uid - 1 && memcmp(b + val, uid, len) == 0;
+    }
+    pos = val + len;
+  }
+  return 0;
+}
+
 static dp_status scan_one(void *vctx, int64_t i) {
   scan_ctx *c = vctx;
+  if (is_dicomdir(c->files[i])) {
+    c->reasons[i] = strdup("DICOMDIR (directory, not an image)");
+    c->slices[i] = NULL;
+    c->nslices[i] = 0;
+    return DP_OK;
+  }
   dp_status s = dp__dcm_read_slices(c->files[i], &c->slices[i], &c->nslices[i]);
   if (s != DP_OK) {
     c->reasons[i] = strdup(dp_last_error());

@@ -68,6 +68,24 @@ dp_status dp__atomic_write(dp__atomic_file *af, const void *buf, size_t n) {
   return DP_OK;
 }
 
+/* Makes a completed rename durable: the new directory entry is on disk only
+ * once the folder holding it is synced.  File systems that cannot sync a
+ * folder (EINVAL) give no such guarantee and are not an error. */
+static dp_status sync_folder(const char *path) {
+  const char *slash = strrchr(path, '/');
+  char dir[4096];
+  if (!slash) snprintf(dir, sizeof dir, ".");
+  else if (slash == path) snprintf(dir, sizeof dir, "/");
+  else snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+  int fd = open(dir, O_RDONLY | O_DIRECTORY);
+  if (fd < 0) return dp__error(DP_EIO, "%s: cannot open its folder to sync it: %s", path, strerror(errno));
+  int r = fsync(fd), e = errno;
+  close(fd);
+  if (r != 0 && e != EINVAL)
+    return dp__error(DP_EIO, "%s: syncing its folder failed: %s", path, strerror(e));
+  return DP_OK;
+}
+
 dp_status dp__atomic_commit(dp__atomic_file *af) {
   if (!af->fp) {
     release(af);
@@ -77,7 +95,7 @@ dp_status dp__atomic_commit(dp__atomic_file *af) {
   int e = 0;
   if (af->failed) {
     s = DP_EIO;
-  } else if (fflush(af->fp) != 0 || fsync(fileno(af->fp)) != 0) {
+  } else if (fflush(af->fp) != 0 || (af->durable && fsync(fileno(af->fp)) != 0)) {
     e = errno;
     s = DP_EIO;
   }
@@ -90,8 +108,9 @@ dp_status dp__atomic_commit(dp__atomic_file *af) {
     e = errno;
     s = DP_EIO;
   }
+  if (s == DP_OK && af->durable) s = sync_folder(af->path);
   if (s != DP_OK) {
-    unlink(af->tmp_path);
+    unlink(af->tmp_path); /* (gone already when only the folder sync failed) */
     if (e) dp__error(s, "%s: %s", af->path, strerror(e));
   }
   release(af);
@@ -108,9 +127,14 @@ void dp__atomic_abort(dp__atomic_file *af) {
 }
 
 dp_status dp__write_file_atomic(const char *path, const void *buf, size_t n) {
+  return dp__write_file_atomic_sync(path, buf, n, 0);
+}
+
+dp_status dp__write_file_atomic_sync(const char *path, const void *buf, size_t n, int durable) {
   dp__atomic_file af;
   dp_status s = dp__atomic_open(&af, path);
   if (s != DP_OK) return s;
+  af.durable = durable;
   s = dp__atomic_write(&af, buf, n);
   if (s != DP_OK) {
     dp__atomic_abort(&af);

@@ -18,7 +18,8 @@
 #define DP__GZ_BLOCK ((size_t)1 << 20)
 
 /* Compresses the concatenation of nparts buffers into af as gzip at the given
- * libdeflate level (1..12) using up to `threads` workers. */
+ * libdeflate level (1..12; 0 = automatic: 6, or 7 on highly redundant blocks)
+ * using up to `threads` workers. */
 dp_status dp__gz_write(dp__atomic_file *af, const void *const parts[], const size_t sizes[],
                        int nparts, int level, int threads);
 

@@ -83,10 +83,11 @@ dp_status dp_nifti_write(const dp_volume *v, const char *path, const dp_nifti_wr
   dp__atomic_file af;
   s = dp__atomic_open(&af, path);
   if (s != DP_OK) return s;
+  af.durable = o.durable;
   if (gz) {
     const void *parts[2] = {hdr, v->data};
     size_t sizes[2] = {hlen, dp_volume_nbytes(v)};
-    s = dp__gz_write(&af, parts, sizes, 2, o.level ? o.level : 6, o.threads);
+    s = dp__gz_write(&af, parts, sizes, 2, o.level, o.threads);
   } else {
     s = dp__atomic_write(&af, hdr, hlen);
     if (s == DP_OK) s = dp__atomic_write(&af, v->data, dp_volume_nbytes(v));

@@ -8,6 +8,11 @@
 #include "io/json.h"
 
 dp_status dp_sidecar_write(const dp_volume *v, const char *path) {
+  return dp_sidecar_write_with(v, path, NULL);
+}
+
+dp_status dp_sidecar_write_with(const dp_volume *v, const char *path,
+                                const dp_sidecar_write_opts *opts) {
   if (!v || !path) return dp__error(DP_EINVAL, "sidecar: no volume or path");
   dp__json j;
   dp__json_init(&j, 1);
@@ -20,7 +25,7 @@ dp_status dp_sidecar_write(const dp_volume *v, const char *path) {
   size_t len;
   dp_status s = dp__json_finish(&j, &text, &len);
   if (s != DP_OK) return dp__error_prefix(s, path);
-  s = dp__write_file_atomic(path, text, len);
+  s = dp__write_file_atomic_sync(path, text, len, opts ? opts->durable : 0);
   free(text);
   return s;
 }

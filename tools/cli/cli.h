@@ -24,6 +24,7 @@ extern const dp_cli_command dp_cli_prep;
 typedef struct dp_cli_dicom_opts {
   const char *output, *name, *series;
   int all, gz, level, nifti2, no_sidecar, quiet;
+  int durable; /* --fsync */
   dp_dicom_load_opts load;
 } dp_cli_dicom_opts;
 

@@ -33,6 +33,8 @@ static const char outro[] =
     "  --label-out LO        where the transformed label goes (required with --label)\n"
     "  --series N            DICOM input: the series number to use\n"
     "  --no-sidecar          do not write the .json sidecar\n"
+    "  --fsync               sync the outputs (and their folders) to disk: they\n"
+    "                        survive a power loss (default: atomic, not synced)\n"
     "  --threads N           worker threads (default: all cores, or $DCMPREP_THREADS)\n"
     "  -q, --quiet           no messages\n"
     "  -h, --help            show this help\n"
@@ -67,13 +69,13 @@ extern const dp_cli_command dp_cli_prep;
 
 typedef struct {
   const char *output, *label, *label_out, *series;
-  int no_sidecar, threads, quiet;
+  int no_sidecar, threads, quiet, fsync;
   dp_step *steps;
   int nsteps;
   dp_pipeline_settings st;
 } prep_opts;
 
-enum { OPT_BASE = 1000, OPT_LABEL = 900, OPT_LABEL_OUT, OPT_SERIES, OPT_NO_SIDECAR, OPT_THREADS };
+enum { OPT_BASE = 1000, OPT_LABEL = 900, OPT_LABEL_OUT, OPT_SERIES, OPT_NO_SIDECAR, OPT_THREADS, OPT_FSYNC };
 
 static int parse(int argc, char **argv, prep_opts *o) {
   const dp_step_desc *tab = dp_step_table();
@@ -93,6 +95,7 @@ static int parse(int argc, char **argv, prep_opts *o) {
   lo[k++] = (struct option){"label-out", required_argument, NULL, OPT_LABEL_OUT};
   lo[k++] = (struct option){"series", required_argument, NULL, OPT_SERIES};
   lo[k++] = (struct option){"no-sidecar", no_argument, NULL, OPT_NO_SIDECAR};
+  lo[k++] = (struct option){"fsync", no_argument, NULL, OPT_FSYNC};
   lo[k++] = (struct option){"threads", required_argument, NULL, OPT_THREADS};
   lo[k++] = (struct option){"quiet", no_argument, NULL, 'q'};
   lo[k++] = (struct option){"help", no_argument, NULL, 'h'};
@@ -115,6 +118,7 @@ static int parse(int argc, char **argv, prep_opts *o) {
       case OPT_LABEL_OUT: o->label_out = optarg; break;
       case OPT_SERIES: o->series = optarg; break;
       case OPT_NO_SIDECAR: o->no_sidecar = 1; break;
+      case OPT_FSYNC: o->fsync = 1; break;
       case OPT_THREADS:
         if (dp_cli_parse_int(optarg, 1, 256, &v))
           rc = dp_cli_usage_error(&dp_cli_prep, "--threads needs an integer 1..256, not '%s'", optarg);
@@ -186,11 +190,14 @@ static dp_status load_dicom(const char *path, const prep_opts *o, dp_volume **ou
 static dp_status write_one(const dp_volume *v, const char *path, const prep_opts *o) {
   dp_nifti_write_opts wo = DP_NIFTI_WRITE_OPTS_INIT;
   wo.threads = o->threads;
+  wo.durable = o->fsync;
   dp_status s = dp_nifti_write(v, path, &wo);
   if (s == DP_OK && !o->no_sidecar) {
     char side[4096];
     s = dp_sidecar_path(path, side, sizeof side);
-    if (s == DP_OK) s = dp_sidecar_write(v, side);
+    dp_sidecar_write_opts so = DP_SIDECAR_WRITE_OPTS_INIT;
+    so.durable = o->fsync;
+    if (s == DP_OK) s = dp_sidecar_write_with(v, side, &so);
     if (s != DP_OK) unlink(path);
   }
   return s;

@@ -139,10 +139,13 @@ int dp_cli_convert_dicom(int npaths, char **paths, const dp_cli_dicom_opts *o) {
       wo.level = o->level;
       wo.version = o->nifti2 ? 2 : 0;
       wo.threads = o->load.threads;
+      wo.durable = o->durable;
       s = dp_nifti_write(vols[k], path, &wo);
       if (s == DP_OK && !o->no_sidecar) {
+        dp_sidecar_write_opts so = DP_SIDECAR_WRITE_OPTS_INIT;
+        so.durable = o->durable;
         s = dp_sidecar_path(path, side, sizeof side);
-        if (s == DP_OK) s = dp_sidecar_write(vols[k], side);
+        if (s == DP_OK) s = dp_sidecar_write_with(vols[k], side, &so);
         if (s != DP_OK) unlink(path); /* never one without the other */
       }
       if (s != DP_OK) {
