@@ -37,6 +37,7 @@ extern "C" const char *const *dp_supported_transfer_syntaxes(void) { return k_tr
 // ---- reading ---------------------------------------------------------------
 
 #include <dcmtk/dcmdata/dcdeftag.h>
+#include <dcmtk/dcmdata/dcfcache.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
 #include <dcmtk/dcmdata/dcmetinf.h>
 #include <dcmtk/dcmdata/dcdatset.h>
@@ -347,7 +348,12 @@ extern "C" dp_status dp__dcm_read_pixels(const char *path, const dp__slice *expe
   try {
     register_decoders();
     DcmFileFormat ff;
-    OFCondition c = ff.loadFile(path);
+    // Large values (Pixel Data) stay on disk until asked for, so that native
+    // pixels can be read straight into our buffer below.  A deflated stream
+    // cannot be reread in place: it is loaded whole.
+    bool deflated = strcmp(expect->ts_uid, "1.2.840.10008.1.2.1.99") == 0;
+    OFCondition c = deflated ? ff.loadFile(path)
+                             : ff.loadFile(path, EXS_Unknown, EGL_noChange, 4096, ERM_autoDetect);
     if (c.bad()) return dp__error(DP_EFORMAT, "%s: %s", path, c.text());
     DcmDataset *ds = ff.getDataset();
     E_TransferSyntax orig = ds->getOriginalXfer();
@@ -478,6 +484,26 @@ extern "C" dp_status dp__dcm_read_pixels(const char *path, const dp__slice *expe
       // YBR_RCT / YBR_ICT: OpenJPEG undid the component transform.
       if (mct) snprintf(out->photometric, sizeof out->photometric, "RGB");
       return DP_OK;
+    }
+    // Native 16-bit words: one read from the file into our buffer, in host
+    // byte order (DCMTK swaps big-endian words), instead of DCMTK's copy and
+    // ours.
+    if (!xf.isEncapsulated() && orig != EXS_DeflatedLittleEndianExplicit && ba == 16 &&
+        (el->ident() == EVR_OW || el->ident() == EVR_ox) && el->getLength() >= want &&
+        want <= 0xFFFFFFF0u) {
+      out->data = malloc(want);
+      if (!out->data) return dp__error(DP_ENOMEM, "%s: out of memory", path);
+      DcmFileCache cache;
+      c = el->getPartialValue(out->data, 0, (Uint32)want, &cache, gLocalByteOrder);
+      if (c.good()) {
+        out->nbytes = want;
+        out->bits_alloc = ba;
+        out->planar = get_us(ds, DCM_PlanarConfiguration, 0);
+        get_str(ds, DCM_PhotometricInterpretation, out->photometric, sizeof out->photometric);
+        return DP_OK;
+      }
+      free(out->data); /* e.g. the file changed under us: the general path says why */
+      out->data = nullptr;
     }
     const void *src = nullptr;
     size_t have = el->getLength();
