@@ -9,33 +9,22 @@ usage: exam_all.py DCMPREP SHARED_DIR WORKDIR
 import glob
 import json
 import os
-import shutil
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from testutil import Checks, fresh_dir, need_shared, skip  # noqa: E402
 try:
     import numpy as np
     import nibabel as nib
     import pydicom
 except ImportError as e:
-    print(f"SKIP: {e} (install python3-nibabel python3-pydicom)")
-    sys.exit(77)
+    skip(f"{e} (install python3-nibabel python3-pydicom)")
 
 cli, shared, work = sys.argv[1:4]
-exam = os.path.join(shared, "data", "dicom", "ct-philips-exam")
-if not os.path.isdir(exam):
-    print(f"SKIP: {exam} not found (shared data absent)")
-    sys.exit(77)
-shutil.rmtree(work, ignore_errors=True)
-os.makedirs(work)
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what)
-
+exam = need_shared(shared, "ct-philips-exam")
+fresh_dir(work)
+check = Checks()
 
 r = subprocess.run([cli, "scan", exam, "--json"], capture_output=True, text=True)
 check(r.returncode == 0, f"scan exit {r.returncode}: {r.stderr}")
@@ -88,5 +77,4 @@ matched = sum(any(s.shape == l.shape and np.array_equal(s, l) for s in slices) f
 print(f"RGB images: {len(rgb)}, equal to an output slice: {matched}")
 check(matched == len(rgb) and len(slices) == len(rgb), f"luminance slices equal pydicom: {matched}/{len(rgb)}, {len(slices)} slices")
 
-print(f"{len(failures)} failed")
-sys.exit(1 if failures else 0)
+check.done()

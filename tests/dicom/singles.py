@@ -10,33 +10,22 @@ usage: singles.py DCMPREP SHARED_DIR WORKDIR
 """
 import glob
 import os
-import shutil
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from testutil import Checks, fresh_dir, need_shared, skip  # noqa: E402
 try:
     import numpy as np
     import nibabel as nib
     import pydicom
 except ImportError as e:
-    print(f"SKIP: {e} (install python3-nibabel python3-pydicom)")
-    sys.exit(77)
+    skip(f"{e} (install python3-nibabel python3-pydicom)")
 
 cli, shared, work = sys.argv[1:4]
-single = os.path.join(shared, "data", "dicom", "single")
-if not os.path.isdir(single):
-    print(f"SKIP: {single} not found (shared data absent)")
-    sys.exit(77)
-shutil.rmtree(work, ignore_errors=True)
-os.makedirs(work)
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what)
-
+single = need_shared(shared, "single")
+fresh_dir(work)
+check = Checks()
 
 converted = refused = compared = 0
 for f in sorted(glob.glob(os.path.join(single, "*.dcm"))):
@@ -90,5 +79,5 @@ for f in sorted(glob.glob(os.path.join(single, "*.dcm"))):
             note = f"shape {ours.shape} vs pydicom frames {frames.shape}: not compared"
     print(f"ok       {name}: {[os.path.basename(n) for n in niis]} {note}")
 
-print(f"{converted} converted ({compared} compared with pydicom), {refused} refused, {len(failures)} failed")
-sys.exit(1 if failures or converted == 0 else 0)
+check.done(f"{converted} converted ({compared} compared with pydicom), {refused} refused",
+           extra_fail=converted == 0)

@@ -16,32 +16,23 @@ must refuse the JPEG 2000 files naming their transfer syntax instead.
 import glob
 import os
 import re
-import shutil
 import subprocess
 import sys
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from testutil import Checks, fresh_dir, skip  # noqa: E402
 
 try:
     import numpy as np
     import nibabel as nib
 except ImportError as e:
-    print(f"SKIP: {e} (install python3-nibabel python3-numpy)")
-    sys.exit(77)
+    skip(f"{e} (install python3-nibabel python3-numpy)")
 
 cli, shared, work = sys.argv[1:4]
 data = os.path.join(shared, "data", "dicom")
 if not os.path.isdir(os.path.join(data, "transfer-syntax")) or not os.path.isdir(os.path.join(data, "single")):
-    print(f"SKIP: {data} not found (shared data absent)")
-    sys.exit(77)
-shutil.rmtree(work, ignore_errors=True)
-os.makedirs(work)
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what)
-    return cond
+    skip(f"{data} not found (shared data absent)")
+fresh_dir(work)
+check = Checks()
 
 
 def convert(path):
@@ -157,7 +148,4 @@ seg = r"not an image \(SOP class 1\.2\.840\.10008\.5\.1\.4\.1\.1\.66\.4: DICOM S
 for enc in ("", "_expb", "_rle", "_j2k", "_deflate"):
     refused(f"single/liver{enc}.dcm", seg)
 
-if failures:
-    print(f"{len(failures)} failure(s)")
-    sys.exit(1)
-print("all twins equal; refusals clean")
+check.done("twins compared, refusals checked")

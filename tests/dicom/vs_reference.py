@@ -17,33 +17,25 @@ import glob
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from testutil import Checks, fresh_dir, skip  # noqa: E402
 
 try:
     import numpy as np
     import nibabel as nib
     from nibabel.orientations import io_orientation, ornt_transform, apply_orientation, inv_ornt_aff
 except ImportError as e:
-    print(f"SKIP: {e} (install python3-nibabel)")
-    sys.exit(77)
+    skip(f"{e} (install python3-nibabel)")
 
 cli, shared, work = sys.argv[1:4]
 sets = sys.argv[4:]
 if not os.path.isdir(os.path.join(shared, "data", "dicom")):
-    print(f"SKIP: shared data not found at {shared}/data")
-    sys.exit(77)
-shutil.rmtree(work, ignore_errors=True)
-os.makedirs(work)
-failures = []
+    skip(f"shared data not found at {shared}/data")
+fresh_dir(work)
+check = Checks()
 compared = 0
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what)
 
 
 def scl(img):
@@ -135,5 +127,4 @@ for s in sets:
         print(f"{s}/{name} = {notes[-1]}; compare_world: {w.stdout.strip()}")
         compared += 1
 
-print(f"{compared} series compared, {len(failures)} failed")
-sys.exit(1 if failures or compared == 0 else 0)
+check.done(f"{compared} series compared", extra_fail=compared == 0)

@@ -1,6 +1,6 @@
 """dcmprep prep geometry steps against nibabel/scipy and analytic truths.
 
-usage: prep_geometry.py DCMPREP WORKDIR [SHARED_DIR]
+usage: prep_geometry.py DCMPREP WORKDIR
 
 - reorient to all 48 codes equals nibabel's as_reoriented (data and affine),
   and the round trip back is bit-exact;
@@ -14,15 +14,15 @@ usage: prep_geometry.py DCMPREP WORKDIR [SHARED_DIR]
   (coordinate-encoding phantom), onehot keeps a thin structure nearest erodes;
 - crop-or-pad, crop-foreground with margin;
 - bad requests: label on another grid, absurd spacing: exit 1, clear message,
-  no output; 1 and 2 threads give identical bytes; the sidecar records steps;
-- shared data present: ct-philips-exam series 201 prepped to 1 mm from DICOM
-  checked with check_vs_dicom.py (corr >= 0.995).
+  no output; 1 and 2 threads give identical bytes; the sidecar records steps.
+(prep_vs_dicom.py checks a real CT prepped from DICOM in world space.)
 """
 import json
 import os
-import shutil
 import subprocess
 import sys
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from testutil import Checks, fresh_dir, skip  # noqa: E402
 
 try:
     import numpy as np
@@ -30,21 +30,12 @@ try:
     from nibabel.orientations import axcodes2ornt, io_orientation, ornt_transform
     from scipy import ndimage
 except ImportError as e:
-    print(f"SKIP: {e} (install python3-nibabel python3-scipy)")
-    sys.exit(77)
+    skip(f"{e} (install python3-nibabel python3-scipy)")
 
 cli, work = sys.argv[1:3]
-shared = sys.argv[3] if len(sys.argv) > 3 else None
-shutil.rmtree(work, ignore_errors=True)
-os.makedirs(work)
-failures = []
+fresh_dir(work)
+check = Checks()
 rng = np.random.default_rng(3)
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what)
 
 
 def path(name):
@@ -285,17 +276,4 @@ check(open(path("t1.nii"), "rb").read() == open(path("t2.nii"), "rb").read(), "1
 js = json.load(open(path("t1.json")))
 check(js["PrepSteps"][0]["step"] == "spacing" and js["PrepSteps"][0]["interp"] == "cubic", f"sidecar {js}")
 
-# ---- shared CT from DICOM, world-space truth ------------------------------------------
-if shared and os.path.isdir(os.path.join(shared, "data", "dicom", "ct-philips-exam")):
-    exam = os.path.join(shared, "data", "dicom", "ct-philips-exam")
-    out = path("philips201_1mm.nii.gz")
-    prep(exam, out, "--series", "201", "--reorient", "RAS", "--spacing", "1,1,1")
-    r = subprocess.run([sys.executable, os.path.join(shared, "tools", "check_vs_dicom.py"),
-                        os.path.join(exam, "S2010"), out, "--min-corr", "0.995"], capture_output=True, text=True)
-    check(r.returncode == 0, f"philips 201 at 1 mm: check_vs_dicom: {r.stdout} {r.stderr}")
-    print(f"philips 201 resampled to 1 mm: {r.stdout.strip()}")
-else:
-    print("SKIP (part): shared data absent, no check_vs_dicom of a resampled CT")
-
-print(f"{len(failures)} failed")
-sys.exit(1 if failures else 0)
+check.done()

@@ -13,29 +13,22 @@ preprocessing steps replace), same mapping, mode "mirror":
 usage: warp_vs_scipy.py WARP_PROBE WORKDIR
 """
 import os
-import shutil
 import subprocess
 import sys
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from testutil import Checks, fresh_dir, skip  # noqa: E402
 
 try:
     import numpy as np
     import nibabel as nib
     from scipy import ndimage
 except ImportError as e:
-    print(f"SKIP: {e} (install python3-scipy python3-nibabel)")
-    sys.exit(77)
+    skip(f"{e} (install python3-scipy python3-nibabel)")
 
 probe, work = sys.argv[1:3]
-shutil.rmtree(work, ignore_errors=True)
-os.makedirs(work)
-failures = []
+fresh_dir(work)
+check = Checks()
 rng = np.random.default_rng(7)
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what)
 
 
 def warp(arr, dim, m, interp, fill=0, fill_value=0.0, threads=2, name="w"):
@@ -139,5 +132,4 @@ for interp in ("nearest", "onehot"):
     check(set(np.unique(ours)) <= {0, 1, 3, 7}, f"labels {interp}: values {np.unique(ours)}")
     print(f"labels {interp}: values {sorted(np.unique(ours).tolist())}")
 
-print(f"{len(failures)} failed")
-sys.exit(1 if failures else 0)
+check.done()
