@@ -13,7 +13,10 @@
 #include "dicom.h"
 #include "warp.h"
 #include "geometry.h"
+#include "intensity.h"
 #include "pipeline.h"
 #include "sidecar.h"
+#include "png.h"
+#include "preview.h"
 
 #endif

@@ -17,6 +17,7 @@
 #include "status.h"
 #include "volume.h"
 #include "warp.h"
+#include "intensity.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -29,8 +30,16 @@ typedef enum dp_step_kind {
   DP_STEP_SHAPE,            /* --shape I,J,K */
   DP_STEP_LIKE,             /* --like REF.nii: onto a reference grid */
   DP_STEP_CROP_OR_PAD,      /* --crop-or-pad I,J,K */
-  DP_STEP_CROP_FOREGROUND   /* --crop-foreground[=THRESH] */
+  DP_STEP_CROP_FOREGROUND,  /* --crop-foreground[=THRESH] */
+  DP_STEP_WINDOW,           /* --window C,W | PRESET | dicom (see --window-out) */
+  DP_STEP_CLIP,             /* --clip LO,HI */
+  DP_STEP_CLIP_PERCENTILE,  /* --clip-percentile PLO,PHI (see --mask) */
+  DP_STEP_NORMALIZE,        /* --normalize zscore | minmax | range:A,B | zscore:mean=M,std=S */
+  DP_STEP_DTYPE             /* --dtype TYPE: final cast, rounded and clamped */
 } dp_step_kind;
+
+/* How --window names its values (dp_step.mode for DP_STEP_WINDOW). */
+enum { DP_WINDOW_FROM_VALUES = 0, DP_WINDOW_FROM_PRESET = 1, DP_WINDOW_FROM_DICOM = 2 };
 
 typedef struct dp_step {
   dp_step_kind kind;
@@ -40,6 +49,12 @@ typedef struct dp_step {
   int has_threshold;  /* crop-foreground */
   double threshold;
   char path[4096];    /* like */
+  /* intensity steps (images only): v[0], v[1] hold window C,W; clip LO,HI;
+   * percentiles PLO,PHI; range A,B or fixed mean, std */
+  int mode;           /* window: DP_WINDOW_FROM_*; normalize: dp_norm_mode */
+  int fixed;          /* normalize zscore:mean=M,std=S */
+  char name[32];      /* window preset */
+  dp_dtype dtype;     /* dtype */
 } dp_step;
 
 /* Settings that apply to every step of a pipeline, wherever they are written. */
@@ -51,9 +66,14 @@ typedef struct dp_pipeline_settings {
   int antialias;          /* default 1 */
   double margin_mm;       /* crop-foreground margin (default 0) */
   int threads;
+  dp_window_out window_out; /* window output (default unit) */
+  int has_mask;             /* 0: each step's default mask (clip-percentile and
+                               minmax/range: all; zscore: nonzero) */
+  dp_mask mask;             /* --mask (kind and threshold; the label is the
+                               pipeline's label volume) */
 } dp_pipeline_settings;
 #define DP_PIPELINE_SETTINGS_INIT \
-  {DP_INTERP_LINEAR, DP_INTERP_NEAREST, DP_FILL_MIN, 0.0, 1, 0.0, 0}
+  {DP_INTERP_LINEAR, DP_INTERP_NEAREST, DP_FILL_MIN, 0.0, 1, 0.0, 0, DP_WINDOW_UNIT, 0, DP_MASK_INIT}
 
 /* One command-line word of the table: a step or a setting. */
 typedef struct dp_step_desc {
@@ -74,7 +94,9 @@ DP_API dp_status dp_step_parse(const char *name, const char *arg, dp_step *step,
                                dp_pipeline_settings *settings);
 
 /* Runs steps in order on *image (and *label when label is not NULL and
- * *label is not NULL).  Each step replaces the volumes: the old ones are
+ * *label is not NULL).  Intensity steps (window, clip, clip-percentile,
+ * normalize, dtype) change the image only; the label may serve as their mask
+ * (--mask label).  Each step replaces the volumes: the old ones are
  * freed, so the caller passes ownership in and gets ownership of the results
  * back.  The label must be on the image's grid (same dims and affine within
  * 1e-3 mm): DP_EGEOMETRY otherwise, before any step runs.  On failure the

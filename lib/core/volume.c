@@ -1,6 +1,9 @@
+#define _DEFAULT_SOURCE /* madvise's MADV_HUGEPAGE */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "dcmprep/volume.h"
 #include "internal.h"
@@ -42,6 +45,16 @@ dp_status dp_volume_new(const int64_t dim[4], dp_dtype dtype, const dp_mat4 *ijk
     free(v);
     return dp__error(DP_ENOMEM, "volume: cannot allocate %zu bytes", nbytes);
   }
+#ifdef MADV_HUGEPAGE
+  /* Large volumes: ask for transparent huge pages (a hint; numpy does the
+   * same).  Faulting in 2 MiB pages instead of 4 KiB ones makes the first
+   * write of a new volume several times cheaper. */
+  if (nbytes >= ((size_t)4 << 20)) {
+    uintptr_t a = ((uintptr_t)v->data + 4095) & ~(uintptr_t)4095;
+    uintptr_t e = ((uintptr_t)v->data + nbytes) & ~(uintptr_t)4095;
+    if (e > a) madvise((void *)a, (size_t)(e - a), MADV_HUGEPAGE);
+  }
+#endif
   memcpy(v->dim, dim, sizeof v->dim);
   v->dtype = dtype;
   v->ijk_to_ras = ijk_to_ras ? *ijk_to_ras : dp_mat4_identity();

@@ -9,6 +9,7 @@
 #include "dcmprep/nifti.h"
 #include "dcmprep/pipeline.h"
 #include "io/json.h"
+#include "pipeline/pipeline_internal.h"
 
 static const dp_step_desc table[] = {
     {"reorient", 1, "CODE",
@@ -32,6 +33,34 @@ static const dp_step_desc table[] = {
     {"fill", 1, "MODE", "image fill outside the field: min (default) | edge | a number", 1},
     {"no-antialias", 0, NULL, "no Gaussian prefilter when downsampling", 1},
     {"margin", 1, "MM", "margin around the foreground box (mm, default 0)", 1},
+    {"window", 1, "C,W|PRESET|dicom",
+     "CT window: [C - W/2, C + W/2] mapped linearly onto [0, 1], clamped\n"
+     "(DICOM LINEAR_EXACT); PRESET: brain subdural stroke temporal-bone\n"
+     "soft-tissue lung mediastinum abdomen liver bone; dicom: the header's\n"
+     "first WindowCenter/WindowWidth; see --window-out",
+     0},
+    {"window-out", 1, "unit|u8|hu",
+     "window output: unit (float32 0..1, default), u8 (0..255) or hu (the\n"
+     "input type, clamped to the window)",
+     1},
+    {"clip", 1, "LO,HI", "clamp values to [LO, HI] (type kept; integers: [ceil LO, floor HI])", 0},
+    {"clip-percentile", 1, "PLO,PHI",
+     "clamp to the PLO and PHI percentiles of the voxels in --mask (default\n"
+     "all), exactly as numpy.percentile (linear)",
+     0},
+    {"normalize", 1, "MODE",
+     "zscore (over --mask, default nonzero) | zscore:mean=M,std=S | minmax\n"
+     "([0,1], --mask default all) | range:A,B; float32 output; the\n"
+     "statistics used go to the sidecar",
+     0},
+    {"mask", 1, "all|nonzero|label|above:T",
+     "voxels the statistics of clip-percentile and normalize come from\n"
+     "(label: the --label volume > 0)",
+     1},
+    {"dtype", 1, "u8|i16|f32",
+     "cast the image (also u16, i32, f64): rounded half away from zero,\n"
+     "clamped to the type's range, never wrapped",
+     0},
     {NULL, 0, NULL, NULL, 0}};
 
 const dp_step_desc *dp_step_table(void) { return table; }
@@ -59,6 +88,94 @@ static dp_status parse3(const char *opt, const char *arg, int allow_keep, double
   }
   if (n == 1) out[1] = out[2] = out[0];
   else if (n != 3 || *p == '\0') return dp__error(DP_EINVAL, "--%s %s: give one or three values", opt, arg);
+  return DP_OK;
+}
+
+/* "a,b": two finite numbers */
+static dp_status parse2(const char *opt, const char *arg, double out[2]) {
+  const char *p = arg ? arg : "";
+  for (int n = 0; n < 2; n++) {
+    char *end = NULL;
+    errno = 0;
+    out[n] = strtod(p, &end);
+    if (end == p || errno || !isfinite(out[n]) || *end != (n ? '\0' : ','))
+      return dp__error(DP_EINVAL, "--%s %s: expected two numbers A,B", opt, arg ? arg : "");
+    p = end + 1;
+  }
+  return DP_OK;
+}
+
+static dp_status parse_normalize(const char *arg, dp_step *step) {
+  step->kind = DP_STEP_NORMALIZE;
+  if (!arg) arg = "";
+  if (!strcmp(arg, "zscore")) step->mode = DP_NORM_ZSCORE;
+  else if (!strcmp(arg, "minmax")) step->mode = DP_NORM_MINMAX;
+  else if (!strncmp(arg, "range:", 6)) {
+    step->mode = DP_NORM_RANGE;
+    dp_status s = parse2("normalize range:", arg + 6, step->v);
+    if (s == DP_OK && !(step->v[0] < step->v[1]))
+      return dp__error(DP_EINVAL, "--normalize %s: need A < B", arg);
+    return s;
+  } else if (!strncmp(arg, "zscore:", 7)) {
+    step->mode = DP_NORM_ZSCORE;
+    step->fixed = 1;
+    char *end = NULL;
+    const char *p = arg + 7;
+    if (strncmp(p, "mean=", 5)) goto bad;
+    step->v[0] = strtod(p + 5, &end);
+    if (end == p + 5 || strncmp(end, ",std=", 5)) goto bad;
+    p = end + 5;
+    step->v[1] = strtod(p, &end);
+    if (end == p || *end || !isfinite(step->v[0]) || !isfinite(step->v[1]) || !(step->v[1] > 0)) goto bad;
+  } else {
+    return dp__error(DP_EINVAL, "--normalize %s: zscore, zscore:mean=M,std=S, minmax or range:A,B", arg);
+  }
+  return DP_OK;
+bad:
+  return dp__error(DP_EINVAL, "--normalize %s: expected zscore:mean=M,std=S with S > 0", arg);
+}
+
+static dp_status parse_intensity(const char *name, const char *arg, dp_step *step, int *found) {
+  *found = 1;
+  if (!strcmp(name, "window")) {
+    step->kind = DP_STEP_WINDOW;
+    const dp_window_preset *p = dp_window_preset_find(arg);
+    if (arg && !strcmp(arg, "dicom")) {
+      step->mode = DP_WINDOW_FROM_DICOM;
+    } else if (p) {
+      step->mode = DP_WINDOW_FROM_PRESET;
+      snprintf(step->name, sizeof step->name, "%s", p->name);
+      step->v[0] = p->center;
+      step->v[1] = p->width;
+    } else {
+      step->mode = DP_WINDOW_FROM_VALUES;
+      if (parse2(name, arg, step->v) != DP_OK || !(step->v[1] > 0))
+        return dp__error(DP_EINVAL, "--window %s: C,W with W > 0, a preset (brain, lung, ...; see "
+                         "dcmprep help prep) or dicom", arg ? arg : "");
+    }
+    return DP_OK;
+  }
+  if (!strcmp(name, "clip")) {
+    step->kind = DP_STEP_CLIP;
+    dp_status s = parse2(name, arg, step->v);
+    if (s == DP_OK && step->v[0] > step->v[1]) return dp__error(DP_EINVAL, "--clip %s: LO > HI", arg);
+    return s;
+  }
+  if (!strcmp(name, "clip-percentile")) {
+    step->kind = DP_STEP_CLIP_PERCENTILE;
+    dp_status s = parse2(name, arg, step->v);
+    if (s == DP_OK && !(step->v[0] >= 0 && step->v[0] <= step->v[1] && step->v[1] <= 100))
+      return dp__error(DP_EINVAL, "--clip-percentile %s: need 0 <= PLO <= PHI <= 100", arg);
+    return s;
+  }
+  if (!strcmp(name, "normalize")) return parse_normalize(arg, step);
+  if (!strcmp(name, "dtype")) {
+    step->kind = DP_STEP_DTYPE;
+    if (dp_dtype_parse(arg ? arg : "", &step->dtype) != DP_OK)
+      return dp__error(DP_EINVAL, "--dtype %s: u8, i16, u16, i32, f32 or f64", arg ? arg : "");
+    return DP_OK;
+  }
+  *found = 0;
   return DP_OK;
 }
 
@@ -120,7 +237,22 @@ dp_status dp_step_parse(const char *name, const char *arg, dp_step *step, int *i
     }
     return DP_OK;
   }
+  int found = 0;
+  dp_status si = parse_intensity(name, arg, step, &found);
+  if (found) return si;
   *is_step = 0;
+  if (!strcmp(name, "window-out")) {
+    if (arg && !strcmp(arg, "unit")) st->window_out = DP_WINDOW_UNIT;
+    else if (arg && !strcmp(arg, "u8")) st->window_out = DP_WINDOW_U8;
+    else if (arg && !strcmp(arg, "hu")) st->window_out = DP_WINDOW_HU;
+    else return dp__error(DP_EINVAL, "--window-out %s: unit, u8 or hu", arg ? arg : "");
+    return DP_OK;
+  }
+  if (!strcmp(name, "mask")) {
+    dp_status s = dp_mask_parse(arg, &st->mask);
+    if (s == DP_OK) st->has_mask = 1;
+    return s;
+  }
   if (!strcmp(name, "interp")) {
     dp_status s = dp_interp_parse(arg, &st->interp);
     if (s == DP_OK && st->interp == DP_INTERP_ONEHOT)
@@ -332,6 +464,13 @@ static dp_status run_step(const dp_step *sp, const dp_pipeline_settings *st, con
       dp__json_str(j, "fill", fill_name(st->fill));
       return DP_OK;
     }
+    case DP_STEP_WINDOW:
+    case DP_STEP_CLIP:
+    case DP_STEP_CLIP_PERCENTILE:
+    case DP_STEP_NORMALIZE:
+    case DP_STEP_DTYPE:
+      /* images only: the label is left as it is (it may be the mask) */
+      return dp__run_intensity_step(sp, st, img, lab, nimg, j);
   }
   return dp__error(DP_EINVAL, "unknown step %d", (int)sp->kind);
 }
@@ -366,7 +505,7 @@ dp_status dp_pipeline_run(const dp_step *steps, int nsteps, const dp_pipeline_se
     }
     dp_volume_free(*image);
     *image = ni;
-    if (lab) {
+    if (lab && nl) { /* intensity steps leave the label alone (nl NULL) */
       dp_volume_free(lab);
       lab = nl;
       *label = nl;

@@ -27,7 +27,7 @@ contains "$work/out" "1.2.840.10008.1.2.4.80" "JPEG-LS listed"
 contains "$work/out" "1.2.840.10008.1.2.5 RLE" "RLE listed"
 expect_rc 0 "help" "$cli" help
 contains "$work/out" "convert" "command list"
-for c in info convert; do
+for c in info convert preview; do
   expect_rc 0 "help $c" "$cli" help "$c"
   contains "$work/out" "usage: dcmprep $c" "help $c text"
   expect_rc 0 "$c --help" "$cli" "$c" --help

@@ -20,6 +20,8 @@ extern const dp_cli_command dp_cli_info;
 extern const dp_cli_command dp_cli_convert;
 extern const dp_cli_command dp_cli_scan;
 extern const dp_cli_command dp_cli_prep;
+extern const dp_cli_command dp_cli_preview;
+extern const dp_cli_command dp_cli_stats;
 
 typedef struct dp_cli_dicom_opts {
   const char *output, *name, *series;
@@ -27,6 +29,12 @@ typedef struct dp_cli_dicom_opts {
   int durable; /* --fsync */
   dp_dicom_load_opts load;
 } dp_cli_dicom_opts;
+
+/* Loads the one input volume of prep and preview: a NIfTI file (.nii,
+ * .nii.gz; scl_slope/scl_inter applied), or a DICOM folder/file holding one
+ * volume series, or the one numbered `series` (may be NULL).  The caller
+ * frees *out. */
+dp_status dp_cli_load_input(const char *input, const char *series, int threads, dp_volume **out);
 
 /* Converts DICOM inputs into o->output (see `dcmprep help convert`). */
 int dp_cli_convert_dicom(int npaths, char **paths, const dp_cli_dicom_opts *o);

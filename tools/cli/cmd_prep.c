@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "core/internal.h"
 
 static const char intro[] =
     "usage: dcmprep prep INPUT -o OUT.nii[.gz] [--label L --label-out LO] STEP...\n"
@@ -33,6 +32,9 @@ static const char outro[] =
     "  --label-out LO        where the transformed label goes (required with --label)\n"
     "  --series N            DICOM input: the series number to use\n"
     "  --no-sidecar          do not write the .json sidecar\n"
+    "  --preview PNG         also write a PNG of the three mid-slices before (top\n"
+    "                        row) and after (bottom row) the steps, at one scale\n"
+    "                        (see dcmprep help preview)\n"
     "  --fsync               sync the outputs (and their folders) to disk: they\n"
     "                        survive a power loss (default: atomic, not synced)\n"
     "  --threads N           worker threads (default: all cores, or $DCMPREP_THREADS)\n"
@@ -68,20 +70,20 @@ static void print_help(FILE *f) {
 extern const dp_cli_command dp_cli_prep;
 
 typedef struct {
-  const char *output, *label, *label_out, *series;
+  const char *output, *label, *label_out, *series, *preview;
   int no_sidecar, threads, quiet, fsync;
   dp_step *steps;
   int nsteps;
   dp_pipeline_settings st;
 } prep_opts;
 
-enum { OPT_BASE = 1000, OPT_LABEL = 900, OPT_LABEL_OUT, OPT_SERIES, OPT_NO_SIDECAR, OPT_THREADS, OPT_FSYNC };
+enum { OPT_BASE = 1000, OPT_LABEL = 900, OPT_LABEL_OUT, OPT_SERIES, OPT_NO_SIDECAR, OPT_THREADS, OPT_FSYNC, OPT_PREVIEW };
 
 static int parse(int argc, char **argv, prep_opts *o) {
   const dp_step_desc *tab = dp_step_table();
   int ntab = 0;
   while (tab[ntab].name) ntab++;
-  struct option *lo = calloc((size_t)ntab + 10, sizeof *lo);
+  struct option *lo = calloc((size_t)ntab + 16, sizeof *lo);
   o->steps = calloc((size_t)argc + 1, sizeof *o->steps);
   if (!lo || !o->steps) {
     free(lo);
@@ -96,6 +98,7 @@ static int parse(int argc, char **argv, prep_opts *o) {
   lo[k++] = (struct option){"series", required_argument, NULL, OPT_SERIES};
   lo[k++] = (struct option){"no-sidecar", no_argument, NULL, OPT_NO_SIDECAR};
   lo[k++] = (struct option){"fsync", no_argument, NULL, OPT_FSYNC};
+  lo[k++] = (struct option){"preview", required_argument, NULL, OPT_PREVIEW};
   lo[k++] = (struct option){"threads", required_argument, NULL, OPT_THREADS};
   lo[k++] = (struct option){"quiet", no_argument, NULL, 'q'};
   lo[k++] = (struct option){"help", no_argument, NULL, 'h'};
@@ -119,6 +122,7 @@ static int parse(int argc, char **argv, prep_opts *o) {
       case OPT_SERIES: o->series = optarg; break;
       case OPT_NO_SIDECAR: o->no_sidecar = 1; break;
       case OPT_FSYNC: o->fsync = 1; break;
+      case OPT_PREVIEW: o->preview = optarg; break;
       case OPT_THREADS:
         if (dp_cli_parse_int(optarg, 1, 256, &v))
           rc = dp_cli_usage_error(&dp_cli_prep, "--threads needs an integer 1..256, not '%s'", optarg);
@@ -141,50 +145,10 @@ static int parse(int argc, char **argv, prep_opts *o) {
     return dp_cli_usage_error(&dp_cli_prep, "--label-out '%s' must end in .nii or .nii.gz", o->label_out);
   if (o->label_out && strcmp(o->label_out, o->output) == 0)
     return dp_cli_usage_error(&dp_cli_prep, "--label-out and -o name the same file");
+  if (o->preview && (strcmp(o->preview, o->output) == 0 ||
+                     (o->label_out && strcmp(o->preview, o->label_out) == 0)))
+    return dp_cli_usage_error(&dp_cli_prep, "--preview and an output name the same file");
   return 0;
-}
-
-/* A DICOM input: the one volume series, or the one numbered --series. */
-static dp_status load_dicom(const char *path, const prep_opts *o, dp_volume **out) {
-  dp_dicom_scan_opts so = DP_DICOM_SCAN_OPTS_INIT;
-  so.threads = o->threads;
-  dp_dicom_set *set = NULL;
-  const char *paths[1] = {path};
-  dp_status s = dp_dicom_scan(paths, 1, &so, &set);
-  if (s != DP_OK) return s;
-  int pick = -1, nvol = 0;
-  long want = -1;
-  if (o->series && dp_cli_parse_int(o->series, -2147483647L, 2147483647L, &want)) {
-    dp_dicom_set_free(set);
-    return dp__error(DP_EINVAL, "--series %s is not a series number", o->series);
-  }
-  for (int i = 0; i < dp_dicom_set_series_count(set); i++) {
-    const dp_series_info *si = dp_dicom_set_series(set, i);
-    if (o->series ? si->number == want : si->kind == DP_SERIES_VOLUME) {
-      if (pick < 0) pick = i;
-      nvol++;
-    }
-  }
-  if (nvol != 1) {
-    dp_dicom_set_free(set);
-    return dp__error(DP_EINVAL, "%s: %d %s; choose one with --series (see dcmprep scan)", path,
-                         nvol, o->series ? "series with that number" : "volume series");
-  }
-  dp_dicom_load_opts lo = DP_DICOM_LOAD_OPTS_INIT;
-  lo.threads = o->threads;
-  dp_volume **vols = NULL;
-  int nv = 0;
-  s = dp_dicom_load(set, pick, &lo, &vols, &nv);
-  dp_dicom_set_free(set);
-  if (s != DP_OK) return s;
-  if (nv != 1) {
-    for (int i = 0; i < nv; i++) dp_volume_free(vols[i]);
-    free(vols);
-    return dp__error(DP_EINVAL, "%s: the series loads as %d volumes", path, nv);
-  }
-  *out = vols[0];
-  free(vols);
-  return DP_OK;
 }
 
 static dp_status write_one(const dp_volume *v, const char *path, const prep_opts *o) {
@@ -221,15 +185,7 @@ static int run(int argc, char **argv) {
   dp_cli_setup_logging(o.quiet);
   const char *input = argv[optind];
   dp_volume *img = NULL, *lab = NULL;
-  dp_status s;
-  if (dp_cli_is_nifti_name(input)) {
-    dp_nifti_read_opts ro = DP_NIFTI_READ_OPTS_INIT;
-    ro.apply_scaling = 1; /* steps work on real values */
-    ro.threads = o.threads;
-    s = dp_nifti_read(input, &ro, &img, NULL);
-  } else {
-    s = load_dicom(input, &o, &img);
-  }
+  dp_status s = dp_cli_load_input(input, o.series, o.threads, &img);
   if (s != DP_OK) {
     free(o.steps);
     return dp_cli_fail_status(s, input);
@@ -242,9 +198,27 @@ static int run(int argc, char **argv) {
       return dp_cli_fail_status(s, o.label);
     }
   }
-  s = dp_pipeline_run(o.steps, o.nsteps, &o.st, &img, o.label ? &lab : NULL);
+  /* the "before" row is drawn now: the pipeline consumes the input */
+  dp_image *rows[2] = {NULL, NULL}, *picture = NULL;
+  dp_preview_opts po = DP_PREVIEW_OPTS_INIT;
+  po.threads = o.threads;
+  if (o.preview) {
+    s = dp_preview_pixel_size(img, &po, &po.pixel_mm); /* both rows at the input's scale */
+    if (s == DP_OK) s = dp_preview_render(img, lab, &po, &rows[0]);
+    if (s != DP_OK) rc = dp_cli_fail_status(s, o.preview);
+  }
+  if (!rc) {
+    s = dp_pipeline_run(o.steps, o.nsteps, &o.st, &img, o.label ? &lab : NULL);
+    if (s != DP_OK) rc = dp_cli_fail_status(s, "prep");
+  }
   free(o.steps);
-  if (s != DP_OK) rc = dp_cli_fail_status(s, "prep");
+  if (!rc && o.preview) {
+    s = dp_preview_render(img, lab, &po, &rows[1]);
+    if (s == DP_OK) s = dp_preview_stack((const dp_image *const *)rows, 2, &picture);
+    if (s != DP_OK) rc = dp_cli_fail_status(s, o.preview);
+  }
+  dp_image_free(rows[0]);
+  dp_image_free(rows[1]);
   if (!rc) {
     s = write_one(img, o.output, &o);
     if (s != DP_OK) rc = dp_cli_fail_status(s, o.output);
@@ -258,6 +232,17 @@ static int run(int argc, char **argv) {
       remove_outputs(o.output); /* never one without the other */
     }
   }
+  if (!rc && picture) {
+    dp_png_write_opts pw = DP_PNG_WRITE_OPTS_INIT;
+    pw.durable = o.fsync;
+    s = dp_png_write(picture, o.preview, &pw);
+    if (s != DP_OK) {
+      rc = dp_cli_fail_status(s, o.preview);
+      remove_outputs(o.output);
+      if (lab) remove_outputs(o.label_out);
+    }
+  }
+  dp_image_free(picture);
   if (!rc && !o.quiet) {
     char code[4] = "";
     double sp[3];
@@ -266,6 +251,7 @@ static int run(int argc, char **argv) {
     fprintf(stderr, "dcmprep: wrote %s (%lld x %lld x %lld, %.4g x %.4g x %.4g mm, %s, %s)\n", o.output,
             (long long)img->dim[0], (long long)img->dim[1], (long long)img->dim[2], sp[0], sp[1], sp[2],
             code, dp_dtype_name(img->dtype));
+    if (o.preview) fprintf(stderr, "dcmprep: wrote %s\n", o.preview);
   }
   dp_volume_free(img);
   dp_volume_free(lab);

@@ -1,0 +1,165 @@
+/* The pipeline's intensity steps: resolve their parameters (preset, DICOM
+ * window, mask, percentiles), call the library and record what was used. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/internal.h"
+#include "pipeline/pipeline_internal.h"
+
+static const char *window_out_name(dp_window_out o) {
+  return o == DP_WINDOW_U8 ? "u8" : o == DP_WINDOW_HU ? "hu" : "unit";
+}
+
+static const char *norm_name(int mode) {
+  return mode == DP_NORM_MINMAX ? "minmax" : mode == DP_NORM_RANGE ? "range" : "zscore";
+}
+
+/* The step's mask: --mask when given, else its default; the label volume
+ * backs "label". */
+static dp_status step_mask(const dp_pipeline_settings *st, dp_mask_kind dflt, const dp_volume *lab,
+                           dp_mask *m) {
+  dp_mask d = DP_MASK_INIT;
+  d.kind = dflt;
+  *m = st->has_mask ? st->mask : d;
+  if (m->kind == DP_MASK_LABEL) {
+    if (!lab) return dp__error(DP_EINVAL, "--mask label needs a label volume (--label)");
+    m->label = lab;
+  }
+  return DP_OK;
+}
+
+static void json_mask(dp__json *j, const dp_mask *m) {
+  char name[64];
+  dp_mask_format(m, name, sizeof name);
+  dp__json_str(j, "mask", name);
+}
+
+static dp_status run_window(const dp_step *sp, const dp_pipeline_settings *st, const dp_volume *img,
+                            dp_volume **nimg, dp__json *j) {
+  dp_window_opts o = DP_WINDOW_OPTS_INIT;
+  o.center = sp->v[0];
+  o.width = sp->v[1];
+  if (sp->mode == DP_WINDOW_FROM_DICOM) {
+    dp_status s = dp_window_from_meta(img, &o.center, &o.width);
+    if (s != DP_OK) return dp__error_prefix(s, "--window dicom");
+  }
+  o.out = st->window_out;
+  o.threads = st->threads;
+  dp_status s = dp_window(img, &o, nimg);
+  if (s != DP_OK) return s;
+  dp__json_str(j, "step", "window");
+  dp__json_str(j, "source", sp->mode == DP_WINDOW_FROM_DICOM ? "dicom"
+                            : sp->mode == DP_WINDOW_FROM_PRESET ? sp->name : "values");
+  dp__json_num(j, "center", o.center);
+  dp__json_num(j, "width", o.width);
+  dp__json_num(j, "low", o.center - o.width / 2);
+  dp__json_num(j, "high", o.center + o.width / 2);
+  dp__json_str(j, "out", window_out_name(o.out));
+  dp__json_str(j, "dtype", dp_dtype_name((*nimg)->dtype));
+  return DP_OK;
+}
+
+static dp_status run_clip(const dp_step *sp, const dp_pipeline_settings *st, const dp_volume *img,
+                          const dp_volume *lab, dp_volume **nimg, dp__json *j) {
+  dp_clip_opts o = DP_CLIP_OPTS_INIT;
+  o.threads = st->threads;
+  o.lo = sp->v[0];
+  o.hi = sp->v[1];
+  dp_mask m = DP_MASK_INIT;
+  int64_t count = 0;
+  if (sp->kind == DP_STEP_CLIP_PERCENTILE) {
+    dp_status s = step_mask(st, DP_MASK_ALL, lab, &m);
+    double v[2];
+    if (s == DP_OK) s = dp_percentiles(&img, &m, 1, sp->v, 2, st->threads, v, &count);
+    if (s != DP_OK) return dp__error_prefix(s, "--clip-percentile");
+    o.lo = v[0];
+    o.hi = v[1];
+  }
+  dp_status s = dp_clip(img, &o, nimg);
+  if (s != DP_OK) return s;
+  dp__json_str(j, "step", sp->kind == DP_STEP_CLIP ? "clip" : "clip-percentile");
+  if (sp->kind == DP_STEP_CLIP_PERCENTILE) {
+    dp__json_begin_array(j, "percentiles");
+    dp__json_num(j, NULL, sp->v[0]);
+    dp__json_num(j, NULL, sp->v[1]);
+    dp__json_end_array(j);
+    json_mask(j, &m);
+    dp__json_int(j, "mask_voxels", count);
+  }
+  dp__json_num(j, "low", o.lo);
+  dp__json_num(j, "high", o.hi);
+  return DP_OK;
+}
+
+static dp_status run_normalize(const dp_step *sp, const dp_pipeline_settings *st,
+                               const dp_volume *img, const dp_volume *lab, dp_volume **nimg,
+                               dp__json *j) {
+  dp_normalize_opts o = DP_NORMALIZE_OPTS_INIT;
+  o.mode = (dp_norm_mode)sp->mode;
+  o.threads = st->threads;
+  o.fixed = sp->fixed;
+  if (sp->fixed) {
+    o.mean = sp->v[0];
+    o.std = sp->v[1];
+  } else {
+    dp_status s = step_mask(st, o.mode == DP_NORM_ZSCORE ? DP_MASK_NONZERO : DP_MASK_ALL, lab, &o.mask);
+    if (s != DP_OK) return s;
+  }
+  if (o.mode == DP_NORM_RANGE) {
+    o.a = sp->v[0];
+    o.b = sp->v[1];
+  }
+  dp_masked_stats used;
+  dp_status s = dp_normalize(img, &o, nimg, &used);
+  if (s != DP_OK) return s;
+  dp__json_str(j, "step", "normalize");
+  dp__json_str(j, "mode", norm_name(o.mode));
+  if (sp->fixed) {
+    dp__json_str(j, "statistics", "given");
+  } else {
+    json_mask(j, &o.mask);
+    dp__json_int(j, "mask_voxels", used.count);
+  }
+  if (o.mode == DP_NORM_ZSCORE) {
+    dp__json_num(j, "mean", used.mean);
+    dp__json_num(j, "std", used.std);
+  } else {
+    dp__json_num(j, "min", used.min);
+    dp__json_num(j, "max", used.max);
+    dp__json_begin_array(j, "range");
+    dp__json_num(j, NULL, o.mode == DP_NORM_RANGE ? o.a : 0);
+    dp__json_num(j, NULL, o.mode == DP_NORM_RANGE ? o.b : 1);
+    dp__json_end_array(j);
+  }
+  dp__json_str(j, "dtype", dp_dtype_name((*nimg)->dtype));
+  return DP_OK;
+}
+
+static dp_status run_dtype(const dp_step *sp, const dp_volume *img, dp_volume **nimg, dp__json *j) {
+  dp_volume_stats before;
+  dp_status s = dp_volume_compute_stats(img, &before);
+  if (s == DP_OK) s = dp_volume_convert(img, sp->dtype, nimg);
+  if (s != DP_OK) return s;
+  double lo, hi;
+  dp_dtype_range(sp->dtype, &lo, &hi);
+  dp__json_str(j, "step", "dtype");
+  dp__json_str(j, "from", dp_dtype_name(img->dtype));
+  dp__json_str(j, "to", dp_dtype_name(sp->dtype));
+  /* whether the cast had to clamp: nothing wraps around, but say so */
+  dp__json_bool(j, "clamped", before.count && (before.min < lo - 0.5 || before.max > hi + 0.5));
+  return DP_OK;
+}
+
+dp_status dp__run_intensity_step(const dp_step *sp, const dp_pipeline_settings *st,
+                                 const dp_volume *img, const dp_volume *lab, dp_volume **nimg,
+                                 dp__json *j) {
+  switch (sp->kind) {
+    case DP_STEP_WINDOW: return run_window(sp, st, img, nimg, j);
+    case DP_STEP_CLIP:
+    case DP_STEP_CLIP_PERCENTILE: return run_clip(sp, st, img, lab, nimg, j);
+    case DP_STEP_NORMALIZE: return run_normalize(sp, st, img, lab, nimg, j);
+    case DP_STEP_DTYPE: return run_dtype(sp, img, nimg, j);
+    default: return dp__error(DP_EINVAL, "step %d is not an intensity step", (int)sp->kind);
+  }
+}
