@@ -1,8 +1,9 @@
 #!/bin/sh
 # Quick start: installs what is needed (Debian), builds, and runs the main job
 # on the bundled sample (a synthetic CT series generated at build time):
-# scan -> convert to NIfTI + JSON sidecar -> prep (reorient, resample,
-# crop to the body) -> info.
+# scan -> convert to NIfTI + JSON sidecar -> prep (reorient, resample, crop
+# to the body, CT window; and z-score normalisation) with a before/after
+# preview PNG -> preview of the result -> info.
 # usage: tools/quickstart.sh [BUILD_DIR]     (default: build)
 set -eu
 cd "$(dirname "$0")/.."
@@ -22,9 +23,17 @@ echo
 echo "== dcmprep convert $sample -o $out"
 "$cli" convert "$sample" -o "$out"
 echo
-echo "== dcmprep prep $sample -o $out/ct_ras_2mm.nii.gz --reorient RAS --spacing 2,2,2 --crop-foreground=-500 --margin 5"
-"$cli" prep "$sample" -o "$out/ct_ras_2mm.nii.gz" --reorient RAS --spacing 2,2,2 \
-  --interp linear --crop-foreground=-500 --margin 5
+echo "== dcmprep prep: reorient RAS, 2 mm, crop to the body, abdomen window, preview"
+"$cli" prep "$sample" -o "$out/ct_ras_2mm_window.nii.gz" --reorient RAS --spacing 2,2,2 \
+  --interp linear --crop-foreground=-500 --margin 5 --window abdomen \
+  --preview "$out/prep_before_after.png"
+echo
+echo "== dcmprep prep: the same grid, z-score over the body (voxels above -500 HU)"
+"$cli" prep "$sample" -o "$out/ct_ras_2mm_zscore.nii.gz" --reorient RAS --spacing 2,2,2 \
+  --crop-foreground=-500 --margin 5 --normalize zscore --mask above:-500
+echo
+echo "== dcmprep preview $out/ct_ras_2mm_window.nii.gz"
+"$cli" preview "$out/ct_ras_2mm_window.nii.gz" -o "$out/ct_ras_2mm_window.png"
 echo
 echo "== dcmprep info"
 for f in "$out"/*.nii.gz; do "$cli" info "$f"; echo; done
