@@ -354,10 +354,22 @@ dp_status dp__warp_aligned(const dp_volume *in, const dp_mat4 *m, dp_interp inte
   for (int d = 0; d < 3 && s == DP_OK; d++)
     s = tab_make(&c.tab[d], out->dim[d], in->dim[d], m->m[d][d], m->m[d][3], interp, fill);
   const int64_t *id = in->dim, *od = out->dim;
+  /* A float32 output of one volume holds the intermediate itself: both use
+   * the (i, j, k) layout, and the last pass reads a whole k-line before it
+   * writes that line's output, so the buffer is reused in place (grown
+   * while the input has more slices than the output, shrunk after). */
+  int alias = 0;
+  size_t out_bytes = (size_t)(od[0] * od[1] * od[2]) * sizeof(float);
   if (s == DP_OK && interp == DP_INTERP_CUBIC) {
     size_t n2 = (size_t)(od[0] * od[1] * id[2]);
-    c.tmp2 = malloc(n2 * sizeof *c.tmp2);
-    if (!c.tmp2) s = dp__error(DP_ENOMEM, "out of memory for the cubic passes");
+    alias = out->dtype == DP_F32 && id[3] == 1;
+    if (alias && n2 * sizeof(float) > out_bytes) {
+      void *p = realloc(out->data, n2 * sizeof(float));
+      if (!p) s = dp__error(DP_ENOMEM, "out of memory for the cubic passes");
+      else out->data = p;
+    }
+    if (s == DP_OK) c.tmp2 = alias ? (float *)out->data : malloc(n2 * sizeof *c.tmp2);
+    if (s == DP_OK && !c.tmp2) s = dp__error(DP_ENOMEM, "out of memory for the cubic passes");
   }
   for (c.t = 0; s == DP_OK && c.t < id[3]; c.t++) {
     if (interp == DP_INTERP_CUBIC) {
@@ -367,7 +379,12 @@ dp_status dp__warp_aligned(const dp_volume *in, const dp_mat4 *m, dp_interp inte
       s = dp__parallel_for(od[2], threads, slice_task, &c);
     }
   }
-  free(c.tmp2);
+  if (alias) {
+    void *p = realloc(out->data, out_bytes); /* a shrink: keep the old block if it fails */
+    if (p) out->data = p;
+  } else {
+    free(c.tmp2);
+  }
   for (int d = 0; d < 3; d++) tab_free(&c.tab[d]);
   return s;
 }
