@@ -3,6 +3,7 @@
 
 #include "core/internal.h"
 #include "dcmprep/geometry.h"
+#include "ops/warp_internal.h"
 
 dp_status dp_resample_grid(const dp_volume *in, const dp_resample_opts *opts, int64_t dim[3],
                            dp_mat4 *affine, dp_mat4 *out_to_in, double sigma[3]) {
@@ -96,10 +97,8 @@ dp_status dp_resample(const dp_volume *in, const dp_resample_opts *opts, dp_volu
   w.dtype = o.dtype == DP_DTYPE_NONE ? in->dtype : o.dtype;
   w.threads = o.threads;
   if (o.fill == DP_FILL_MIN && aa) { /* the minimum of the input, not of its smoothing */
-    dp_volume_stats st;
-    s = dp_volume_compute_stats(in, &st);
     w.fill = DP_FILL_CONSTANT;
-    w.fill_value = st.count ? st.min : 0;
+    w.fill_value = dp__warp_needs_fill(in, dim, &m, 0) ? dp__volume_min(in, o.threads) : 0;
   }
   if (s == DP_OK) s = dp_warp(src, dim, &aff, &m, &w, out);
   dp_volume_free(smooth);

@@ -309,6 +309,65 @@ static dp_status warp_row_task(void *vctx, int64_t task) {
   return DP_OK;
 }
 
+int dp__warp_needs_fill(const dp_volume *in, const int64_t dim[3], const dp_mat4 *m, int displaced) {
+  if (displaced) return 1;
+  /* the output grid's corners: if all map inside the input's extent, so
+   * does every voxel between them (an affine map keeps the box convex) */
+  for (int q = 0; q < 8; q++) {
+    double ijk[3] = {q & 1 ? (double)(dim[0] - 1) : 0, q & 2 ? (double)(dim[1] - 1) : 0,
+                     q & 4 ? (double)(dim[2] - 1) : 0}, p[3];
+    dp_mat4_apply(m, ijk, p);
+    for (int d = 0; d < 3; d++) {
+      double x = dp__warp_snap(p[d]);
+      if (!(x >= -0.5 && x <= (double)in->dim[d] - 0.5)) return 1;
+    }
+  }
+  return 0;
+}
+
+typedef struct {
+  const dp_volume *v;
+  int64_t n;
+  double *part;
+} min_ctx;
+
+enum { MIN_CHUNK = 1 << 18 };
+
+static dp_status min_task(void *vctx, int64_t ch) {
+  min_ctx *c = vctx;
+  int64_t a = ch * MIN_CHUNK, b = a + MIN_CHUNK < c->n ? a + MIN_CHUNK : c->n;
+  double m = INFINITY;
+  switch (c->v->dtype) { /* typed loops; NaN never compares below */
+#define DP__M(name, ctype, str)                                  \
+  case DP_##name: {                                              \
+    const ctype *p = (const ctype *)c->v->data;                  \
+    ctype mm = p[a];                                             \
+    for (int64_t i = a; i < b; i++) mm = p[i] < mm ? p[i] : mm;  \
+    m = (double)mm;                                              \
+    break;                                                       \
+  }
+    DP_DTYPE_MAP(DP__M)
+#undef DP__M
+    default: break;
+  }
+  c->part[ch] = m;
+  return DP_OK;
+}
+
+double dp__volume_min(const dp_volume *v, int threads) {
+  int64_t n = dp_volume_nvox(v), nch = (n + MIN_CHUNK - 1) / MIN_CHUNK;
+  double *part = malloc((size_t)nch * sizeof *part), m = INFINITY;
+  if (!part) { /* fall back to the slower statistics */
+    dp_volume_stats st;
+    return dp_volume_compute_stats(v, &st) == DP_OK && st.count ? st.min : 0;
+  }
+  min_ctx c = {v, n, part};
+  dp__parallel_for(nch, threads, min_task, &c);
+  for (int64_t k = 0; k < nch; k++) m = part[k] < m ? part[k] : m;
+  free(part);
+  return isfinite(m) ? m : 0;
+}
+
 dp_status dp_warp(const dp_volume *in, const int64_t dim[3], const dp_mat4 *out_affine,
                   const dp_mat4 *out_to_in, const dp_warp_opts *opts, dp_volume **out) {
   if (out) *out = NULL;
@@ -340,11 +399,8 @@ dp_status dp_warp(const dp_volume *in, const int64_t dim[3], const dp_mat4 *out_
   c.fill = o.fill_value;
   for (int d = 0; d < 3; d++) c.n[d] = in->dim[d];
   c.plane_in = (size_t)(in->dim[0] * in->dim[1] * in->dim[2]);
-  if (o.fill == DP_FILL_MIN) {
-    dp_volume_stats st;
-    s = dp_volume_compute_stats(in, &st);
-    c.fill = st.count ? st.min : 0;
-  }
+  if (o.fill == DP_FILL_MIN && dp__warp_needs_fill(in, dim, out_to_in, o.displacement != NULL))
+    c.fill = dp__volume_min(in, o.threads);
   dp_volume *coef = NULL;
   int aligned = !o.displacement && o.interp != DP_INTERP_ONEHOT && dp__warp_is_aligned(out_to_in);
   if (s == DP_OK && o.interp == DP_INTERP_CUBIC && !aligned) {

@@ -24,6 +24,12 @@ static inline void dp__bspline_weights(double f, double w[4]) {
 /* In-place cubic B-spline coefficients of one line, mirror boundaries. */
 void dp__prefilter_line(double *c, int64_t n);
 
+/* Non-zero when some output voxel may fall outside the input's extent. */
+int dp__warp_needs_fill(const dp_volume *in, const int64_t dim[3], const dp_mat4 *m, int displaced);
+
+/* Smallest voxel value (NaN skipped in float data; 0 for an all-NaN volume). */
+double dp__volume_min(const dp_volume *v, int threads);
+
 /* Non-zero when the mapping's linear part is diagonal. */
 int dp__warp_is_aligned(const dp_mat4 *m);
 

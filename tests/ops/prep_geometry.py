@@ -263,6 +263,12 @@ check(d.shape == (20, 41, 21), f"crop-or-pad shape {d.shape}")
 check(np.array_equal(d[:, 5:36, 0:20], box[5:25, :, :]) and np.all(d[:, :5, :] == -1),
       "crop-or-pad content / fill")
 
+# default fill: the image minimum (air in CT is not 0)
+prep(src, path("padmin.nii"), "--crop-or-pad", "50,34,22")
+d, _ = load(path("padmin.nii"))
+check(np.all(d[:5] == vol.min()) and np.all(d[45:] == vol.min()) and np.array_equal(d[5:45], vol),
+      f"pad with the minimum {vol.min()}: got {np.unique(d[:5])[:3]}")
+
 # ---- bad requests, threads, sidecar ---------------------------------------------------
 other = save(lab[:-1], A, "lab_other.nii")
 r = prep(src, path("bad1.nii"), "--spacing", "1", want=1, label=other, label_out=path("bad1_lab.nii"))
