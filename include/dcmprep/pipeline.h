@@ -35,8 +35,26 @@ typedef enum dp_step_kind {
   DP_STEP_CLIP,             /* --clip LO,HI */
   DP_STEP_CLIP_PERCENTILE,  /* --clip-percentile PLO,PHI (see --mask) */
   DP_STEP_NORMALIZE,        /* --normalize zscore | minmax | range:A,B | zscore:mean=M,std=S */
-  DP_STEP_DTYPE             /* --dtype TYPE: final cast, rounded and clamped */
+  DP_STEP_DTYPE,            /* --dtype TYPE: final cast, rounded and clamped */
+  /* augmentation (augment.h, docs/augmentation.md); each may end in @P */
+  DP_STEP_FLIP,             /* --flip AXES */
+  DP_STEP_RAND_FLIP,        /* --rand-flip[=AXES] */
+  DP_STEP_RAND_ROTATE,      /* --rand-rotate DEG | DX,DY,DZ (each D or LO:HI) */
+  DP_STEP_RAND_ZOOM,        /* --rand-zoom MIN,MAX (see --anisotropic) */
+  DP_STEP_RAND_SHIFT,       /* --rand-shift MM | F% (one or three) */
+  DP_STEP_RAND_ELASTIC,     /* --rand-elastic ALPHA,SIGMA (voxels, or both in mm) */
+  DP_STEP_RAND_CROP,        /* --rand-crop I,J,K */
+  DP_STEP_RAND_CROP_LABEL,  /* --rand-crop-label I,J,K[,POS_RATIO] */
+  DP_STEP_RAND_NOISE,       /* --rand-noise STD */
+  DP_STEP_RAND_GAMMA,       /* --rand-gamma LO,HI */
+  DP_STEP_RAND_SCALE,       /* --rand-scale LO,HI */
+  DP_STEP_RAND_OFFSET       /* --rand-offset LO,HI */
 } dp_step_kind;
+
+/* Non-zero for the augmentation steps that move voxels (flip, rand-flip,
+ * rotate, zoom, shift, elastic, crops): adjacent ones are applied together,
+ * with one interpolation. */
+DP_API int dp_step_is_spatial_augment(dp_step_kind kind);
 
 /* How --window names its values (dp_step.mode for DP_STEP_WINDOW). */
 enum { DP_WINDOW_FROM_VALUES = 0, DP_WINDOW_FROM_PRESET = 1, DP_WINDOW_FROM_DICOM = 2 };
@@ -55,6 +73,14 @@ typedef struct dp_step {
   int fixed;          /* normalize zscore:mean=M,std=S */
   char name[32];      /* window preset */
   dp_dtype dtype;     /* dtype */
+  /* augmentation: lo[d], hi[d] are the range drawn from per axis (rotate
+   * degrees; zoom factors; shift mm, or percent of the extent when mode is
+   * 1; gamma, scale, offset in lo[0], hi[0]); elastic: v[0] alpha, v[1]
+   * sigma (mode 1: mm); crops: n[3] and v[0] the positive ratio; noise:
+   * v[0]; flips: axes (bits 0-2 voxel axes i, j, k; bits 3-5 world x, y, z) */
+  double lo[3], hi[3];
+  int axes;
+  double prob;        /* probability the step is applied (1 unless @P) */
 } dp_step;
 
 /* Settings that apply to every step of a pipeline, wherever they are written. */
@@ -71,9 +97,16 @@ typedef struct dp_pipeline_settings {
                                minmax/range: all; zscore: nonzero) */
   dp_mask mask;             /* --mask (kind and threshold; the label is the
                                pipeline's label volume) */
+  /* random steps: draw d of step s (its index in the list) is
+   * dp_rng_u64(dp_rng_key(seed, name_hash, variant, s), d) (rng.h) */
+  uint64_t seed;            /* --seed (default 0) */
+  uint64_t name_hash;       /* dp_rng_hash_str of the input's file name */
+  uint64_t variant;         /* which variant (dcmprep augment -n, --variant) */
+  int anisotropic;          /* --anisotropic: one zoom factor per axis */
 } dp_pipeline_settings;
-#define DP_PIPELINE_SETTINGS_INIT \
-  {DP_INTERP_LINEAR, DP_INTERP_NEAREST, DP_FILL_MIN, 0.0, 1, 0.0, 0, DP_WINDOW_UNIT, 0, DP_MASK_INIT}
+#define DP_PIPELINE_SETTINGS_INIT                                                                  \
+  {DP_INTERP_LINEAR, DP_INTERP_NEAREST, DP_FILL_MIN, 0.0, 1, 0.0, 0, DP_WINDOW_UNIT, 0, DP_MASK_INIT, \
+   0, 0, 0, 0}
 
 /* One command-line word of the table: a step or a setting. */
 typedef struct dp_step_desc {
@@ -95,8 +128,12 @@ DP_API dp_status dp_step_parse(const char *name, const char *arg, dp_step *step,
 
 /* Runs steps in order on *image (and *label when label is not NULL and
  * *label is not NULL).  Intensity steps (window, clip, clip-percentile,
- * normalize, dtype) change the image only; the label may serve as their mask
- * (--mask label).  Each step replaces the volumes: the old ones are
+ * normalize, dtype, and the random noise, gamma, scale and offset) change
+ * the image only; the label may serve as their mask (--mask label).  A run
+ * of adjacent spatial augmentation steps is composed into one mapping and
+ * resampled once (one record "augment" in PrepSteps lists what each drew);
+ * draws depend only on the settings' seed, name_hash and variant and on the
+ * step's index, never on the thread count.  Each step replaces the volumes: the old ones are
  * freed, so the caller passes ownership in and gets ownership of the results
  * back.  The label must be on the image's grid (same dims and affine within
  * 1e-3 mm): DP_EGEOMETRY otherwise, before any step runs.  On failure the

@@ -248,64 +248,111 @@ static double sample_onehot(const warp_ctx *c, const void *src, const double p[3
   return lab[best];
 }
 
+/* Trilinear interpolation at p when all 8 taps are inside the volume (no
+ * mirroring), reading the input type directly: the common case of rotations
+ * and zooms, kept free of per-tap indirect calls.  Returns 0 when p is too
+ * close to an edge or the type is not one of the direct ones. */
+#define DP__LERP8(T)                                                                         \
+  {                                                                                          \
+    const T *s = (const T *)src + base;                                                      \
+    double c00 = (double)s[0] + fx * ((double)s[1] - (double)s[0]);                          \
+    double c10 = (double)s[sy] + fx * ((double)s[sy + 1] - (double)s[sy]);                   \
+    double c01 = (double)s[sz] + fx * ((double)s[sz + 1] - (double)s[sz]);                   \
+    double c11 = (double)s[sz + sy] + fx * ((double)s[sz + sy + 1] - (double)s[sz + sy]);    \
+    double c0 = c00 + fy * (c10 - c00), c1 = c01 + fy * (c11 - c01);                         \
+    *v = c0 + fz * (c1 - c0);                                                                \
+    return 1;                                                                                \
+  }
+static inline int linear_interior(const warp_ctx *c, const void *src, const double p[3], double *v) {
+  double x0 = floor(p[0]), y0 = floor(p[1]), z0 = floor(p[2]);
+  if (!(x0 >= 0 && y0 >= 0 && z0 >= 0 && x0 < (double)(c->n[0] - 1) && y0 < (double)(c->n[1] - 1) &&
+        z0 < (double)(c->n[2] - 1)))
+    return 0;
+  const double fx = p[0] - x0, fy = p[1] - y0, fz = p[2] - z0;
+  const int64_t sy = c->n[0], sz = c->n[0] * c->n[1];
+  const int64_t base = (int64_t)z0 * sz + (int64_t)y0 * sy + (int64_t)x0;
+  switch (c->in->dtype) {
+    case DP_F32: DP__LERP8(float)
+    case DP_I16: DP__LERP8(int16_t)
+    case DP_U8: DP__LERP8(uint8_t)
+    case DP_U16: DP__LERP8(uint16_t)
+    default: return 0;
+  }
+}
+#undef DP__LERP8
+
+/* The value of output voxel (i, j, k) of volume src. */
+static inline double sample_voxel(const warp_ctx *c, const char *src, int64_t i, int64_t j, int64_t k,
+                                  int64_t onvox) {
+  const int64_t *od = c->out->dim;
+  const double(*m)[4] = c->m.m;
+  double p[3];
+  for (int d = 0; d < 3; d++) p[d] = m[d][0] * (double)i + m[d][1] * (double)j + m[d][2] * (double)k + m[d][3];
+  if (c->o.displacement) {
+    int64_t vi = (k * od[1] + j) * od[0] + i;
+    for (int d = 0; d < 3; d++) p[d] += c->o.displacement[d * onvox + vi];
+  }
+  int inside = 1;
+  for (int d = 0; d < 3; d++) {
+    p[d] = dp__warp_snap(p[d]);
+    if (!(p[d] >= -0.5 && p[d] <= (double)c->n[d] - 0.5)) inside = 0;
+  }
+  if (!inside) {
+    if (c->o.fill != DP_FILL_EDGE) return c->fill;
+    for (int d = 0; d < 3; d++) p[d] = p[d] < 0 ? 0 : p[d] > (double)(c->n[d] - 1) ? (double)(c->n[d] - 1) : p[d];
+  }
+  switch (c->o.interp) {
+    case DP_INTERP_NEAREST: {
+      int64_t q[3];
+      for (int d = 0; d < 3; d++) {
+        q[d] = (int64_t)floor(p[d] + 0.5);
+        q[d] = q[d] < 0 ? 0 : q[d] >= c->n[d] ? c->n[d] - 1 : q[d];
+      }
+      return c->load(src, (q[2] * c->n[1] + q[1]) * c->n[0] + q[0]);
+    }
+    case DP_INTERP_LINEAR: {
+      double v = 0;
+      if (inside && linear_interior(c, src, p, &v)) return v;
+      int64_t off[8];
+      double w[8];
+      linear_taps(c, p, off, w);
+      for (int q = 0; q < 8; q++)
+        if (w[q] != 0) v += w[q] * c->load(src, off[q]);
+      return v;
+    }
+    case DP_INTERP_CUBIC: return sample_cubic(c, (const float *)src, p);
+    default: return sample_onehot(c, src, p);
+  }
+}
+
+/* Output tiles of TILE_J rows x TILE_I voxels: under a rotation an output
+ * row runs obliquely through the input, and neighbouring rows reuse its
+ * cache lines only if they are computed soon after. */
+enum { TILE_I = 64, TILE_J = 16 };
+
 static dp_status warp_row_task(void *vctx, int64_t task) {
   warp_ctx *c = vctx;
   const int64_t *od = c->out->dim;
   int64_t t = task / od[2], k = task % od[2];
   size_t osize = dp_dtype_size(c->out->dtype);
-  double *row = malloc((size_t)od[0] * sizeof *row);
-  if (!row) return dp__error(DP_ENOMEM, "out of memory");
+  double *rows = malloc((size_t)od[0] * TILE_J * sizeof *rows);
+  if (!rows) return dp__error(DP_ENOMEM, "out of memory");
   const char *src = (const char *)c->src +
                     (size_t)t * c->plane_in * (c->o.interp == DP_INTERP_CUBIC ? sizeof(float) : dp_dtype_size(c->in->dtype));
   int64_t onvox = od[0] * od[1] * od[2];
-  const double(*m)[4] = c->m.m;
-  for (int64_t j = 0; j < od[1]; j++) {
-    for (int64_t i = 0; i < od[0]; i++) {
-      double p[3];
-      for (int d = 0; d < 3; d++) p[d] = m[d][0] * (double)i + m[d][1] * (double)j + m[d][2] * (double)k + m[d][3];
-      if (c->o.displacement) {
-        int64_t vi = (k * od[1] + j) * od[0] + i;
-        for (int d = 0; d < 3; d++) p[d] += c->o.displacement[d * onvox + vi];
-      }
-      int inside = 1;
-      for (int d = 0; d < 3; d++) {
-        p[d] = dp__warp_snap(p[d]);
-        if (!(p[d] >= -0.5 && p[d] <= (double)c->n[d] - 0.5)) inside = 0;
-      }
-      if (!inside) {
-        if (c->o.fill != DP_FILL_EDGE) {
-          row[i] = c->fill;
-          continue;
-        }
-        for (int d = 0; d < 3; d++) p[d] = p[d] < 0 ? 0 : p[d] > (double)(c->n[d] - 1) ? (double)(c->n[d] - 1) : p[d];
-      }
-      switch (c->o.interp) {
-        case DP_INTERP_NEAREST: {
-          int64_t q[3];
-          for (int d = 0; d < 3; d++) {
-            q[d] = (int64_t)floor(p[d] + 0.5);
-            q[d] = q[d] < 0 ? 0 : q[d] >= c->n[d] ? c->n[d] - 1 : q[d];
-          }
-          row[i] = c->load(src, (q[2] * c->n[1] + q[1]) * c->n[0] + q[0]);
-          break;
-        }
-        case DP_INTERP_LINEAR: {
-          int64_t off[8];
-          double w[8], v = 0;
-          linear_taps(c, p, off, w);
-          for (int q = 0; q < 8; q++)
-            if (w[q] != 0) v += w[q] * c->load(src, off[q]);
-          row[i] = v;
-          break;
-        }
-        case DP_INTERP_CUBIC: row[i] = sample_cubic(c, (const float *)src, p); break;
-        default: row[i] = sample_onehot(c, src, p); break;
-      }
+  for (int64_t j0 = 0; j0 < od[1]; j0 += TILE_J) {
+    int64_t j1 = j0 + TILE_J < od[1] ? j0 + TILE_J : od[1];
+    for (int64_t i0 = 0; i0 < od[0]; i0 += TILE_I) {
+      int64_t i1 = i0 + TILE_I < od[0] ? i0 + TILE_I : od[0];
+      for (int64_t j = j0; j < j1; j++)
+        for (int64_t i = i0; i < i1; i++) rows[(j - j0) * od[0] + i] = sample_voxel(c, src, i, j, k, onvox);
     }
-    dp__store_row(row, od[0], c->out->dtype,
-              (char *)c->out->data + (((size_t)t * (size_t)od[2] + (size_t)k) * (size_t)od[1] + (size_t)j) * (size_t)od[0] * osize);
+    for (int64_t j = j0; j < j1; j++)
+      dp__store_row(rows + (j - j0) * od[0], od[0], c->out->dtype,
+                    (char *)c->out->data +
+                        (((size_t)t * (size_t)od[2] + (size_t)k) * (size_t)od[1] + (size_t)j) * (size_t)od[0] * osize);
   }
-  free(row);
+  free(rows);
   return DP_OK;
 }
 

@@ -61,6 +61,44 @@ static const dp_step_desc table[] = {
      "cast the image (also u16, i32, f64): rounded half away from zero,\n"
      "clamped to the type's range, never wrapped",
      0},
+    {"flip", 1, "AXES",
+     "mirror the content along these axes: i, j, k (voxel axes) or x, y, z\n"
+     "(the voxel axis closest to world R-L, A-P, S-I), e.g. i or x,z; grid kept.\n"
+     "Augmentation steps (flip ... rand-offset) take an optional @P: applied\n"
+     "with probability P, e.g. --rand-rotate 15@0.5; see docs/augmentation.md",
+     0},
+    {"rand-flip", 2, "AXES", "flip each listed axis (default i,j,k) with probability 0.5", 0},
+    {"rand-rotate", 1, "DEG|DX,DY,DZ",
+     "rotate about the world x, y, z axes through the volume centre by angles\n"
+     "uniform in [-D, D] degrees (or LO:HI), one value for all three axes",
+     0},
+    {"rand-zoom", 1, "MIN,MAX",
+     "zoom about the centre by a factor uniform in [MIN, MAX] (> 1 magnifies);\n"
+     "one factor for all axes unless --anisotropic",
+     0},
+    {"anisotropic", 0, NULL, "rand-zoom draws one factor per voxel axis", 1},
+    {"rand-shift", 1, "MM|F%",
+     "move the content along each voxel axis by a shift uniform in [-MM, MM]\n"
+     "mm (or [-F, F] % of the extent; one or three values, or LO:HI)",
+     0},
+    {"rand-elastic", 1, "ALPHA,SIGMA",
+     "elastic deformation (Simard/U-Net): per axis ALPHA x uniform noise in\n"
+     "[-1, 1] smoothed by a Gaussian of SIGMA, in voxels (or ALPHAmm,SIGMAmm)",
+     0},
+    {"rand-crop", 1, "I,J,K", "crop to I,J,K voxels at a uniformly drawn origin", 0},
+    {"rand-crop-label", 1, "I,J,K[,POS]",
+     "crop to I,J,K centred on a random label voxel with probability POS\n"
+     "(default 1), else anywhere; needs --label",
+     0},
+    {"rand-noise", 1, "STD", "add Gaussian noise of standard deviation STD (image only)", 0},
+    {"rand-gamma", 1, "LO,HI",
+     "gamma contrast, gamma uniform in [LO, HI]: min + range ((x - min) / range)^gamma", 0},
+    {"rand-scale", 1, "LO,HI", "multiply the image by a factor uniform in [LO, HI]", 0},
+    {"rand-offset", 1, "LO,HI", "add an offset uniform in [LO, HI] to the image", 0},
+    {"seed", 1, "S",
+     "seed of the random steps (integer in [0, 2^53), default 0); draws depend\n"
+     "only on the seed, the input's file name, the variant and the step's place",
+     1},
     {NULL, 0, NULL, NULL, 0}};
 
 const dp_step_desc *dp_step_table(void) { return table; }
@@ -240,7 +278,11 @@ dp_status dp_step_parse(const char *name, const char *arg, dp_step *step, int *i
   int found = 0;
   dp_status si = parse_intensity(name, arg, step, &found);
   if (found) return si;
+  si = dp__parse_augment(name, arg, step, &found);
+  if (found) return si;
   *is_step = 0;
+  si = dp__parse_augment_setting(name, arg, st, &found);
+  if (found) return si;
   if (!strcmp(name, "window-out")) {
     if (arg && !strcmp(arg, "unit")) st->window_out = DP_WINDOW_UNIT;
     else if (arg && !strcmp(arg, "u8")) st->window_out = DP_WINDOW_U8;
@@ -471,6 +513,7 @@ static dp_status run_step(const dp_step *sp, const dp_pipeline_settings *st, con
     case DP_STEP_DTYPE:
       /* images only: the label is left as it is (it may be the mask) */
       return dp__run_intensity_step(sp, st, img, lab, nimg, j);
+    default: break; /* augmentation: run by dp_pipeline_run, which knows the step's index */
   }
   return dp__error(DP_EINVAL, "unknown step %d", (int)sp->kind);
 }
@@ -494,7 +537,14 @@ dp_status dp_pipeline_run(const dp_step *steps, int nsteps, const dp_pipeline_se
     dp__json j;
     dp__json_init(&j, 0);
     dp__json_begin_object(&j, NULL);
-    dp_status s = run_step(&steps[i], &st, *image, lab, &ni, &nl, &j);
+    int span = 0; /* adjacent spatial augmentation steps: one chain, one warp */
+    while (i + span < nsteps && dp_step_is_spatial_augment(steps[i + span].kind)) span++;
+    dp_status s;
+    if (span) s = dp__run_augment_spatial(steps, i, span, &st, *image, lab, &ni, &nl, &j);
+    else if (dp__step_is_intensity_augment(steps[i].kind))
+      s = dp__run_augment_intensity(&steps[i], i, &st, *image, &ni, &j);
+    else s = run_step(&steps[i], &st, *image, lab, &ni, &nl, &j);
+    if (span) i += span - 1;
     dp__json_end_object(&j);
     if (s == DP_OK) s = record(ni, &j);
     else dp__json_free(&j);

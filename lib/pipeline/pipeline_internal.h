@@ -12,4 +12,26 @@ dp_status dp__run_intensity_step(const dp_step *sp, const dp_pipeline_settings *
                                  const dp_volume *img, const dp_volume *lab, dp_volume **nimg,
                                  dp__json *j);
 
+/* Augmentation (augment_parse.c, augment_steps.c). */
+int dp__step_is_intensity_augment(dp_step_kind kind);
+
+/* Parses an augmentation step word; *found = 0 when name is not one. */
+dp_status dp__parse_augment(const char *name, const char *arg, dp_step *step, int *found);
+
+/* Parses --seed and --anisotropic; *found = 0 for other names. */
+dp_status dp__parse_augment_setting(const char *name, const char *arg, dp_pipeline_settings *st,
+                                    int *found);
+
+/* Runs steps[first .. first + count - 1] (spatial augmentation steps) as one
+ * chain: one warp of the image and one of the label (when not NULL), and one
+ * record in j listing every step's draws and the composed mapping. */
+dp_status dp__run_augment_spatial(const dp_step *steps, int first, int count,
+                                  const dp_pipeline_settings *st, const dp_volume *img,
+                                  const dp_volume *lab, dp_volume **nimg, dp_volume **nlab,
+                                  dp__json *j);
+
+/* Runs one random intensity step (step number index) on the image. */
+dp_status dp__run_augment_intensity(const dp_step *sp, int index, const dp_pipeline_settings *st,
+                                    const dp_volume *img, dp_volume **nimg, dp__json *j);
+
 #endif

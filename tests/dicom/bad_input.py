@@ -66,9 +66,19 @@ def limit_memory():
     resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
 
 
+def sanitized(binary):
+    """AddressSanitizer reserves terabytes of address space for its shadow
+    memory, so an address-space limit cannot be used with it."""
+    r = subprocess.run(["ldd", binary], capture_output=True, text=True)
+    return "libasan" in r.stdout
+
+
+unlimited = valgrind or sanitized(cli)
+
+
 def run(args, timeout=120):
     return subprocess.run(args, capture_output=True, text=True, timeout=timeout,
-                          preexec_fn=None if valgrind else limit_memory)
+                          preexec_fn=None if unlimited else limit_memory)
 
 
 def make(name, args=()):

@@ -306,7 +306,7 @@ START_TEST(frames_from_fragments) {
   static const uint8_t body[] = {9, 9, 9, 9};
   const uint8_t *frag[5] = {soc, body, soc, soc, body};
   size_t len[5] = {6, 4, 6, 6, 4};
-  int first[4];
+  int first[6]; /* frames + 1 entries */
 
   /* one frame takes everything */
   ck_assert_int_eq(dp__j2k_frames(frag, len, 5, NULL, 0, 1, first), DP_OK);

@@ -22,6 +22,7 @@ extern const dp_cli_command dp_cli_scan;
 extern const dp_cli_command dp_cli_prep;
 extern const dp_cli_command dp_cli_preview;
 extern const dp_cli_command dp_cli_stats;
+extern const dp_cli_command dp_cli_augment;
 
 typedef struct dp_cli_dicom_opts {
   const char *output, *name, *series;
@@ -35,6 +36,16 @@ typedef struct dp_cli_dicom_opts {
  * volume series, or the one numbered `series` (may be NULL).  The caller
  * frees *out. */
 dp_status dp_cli_load_input(const char *input, const char *series, int threads, dp_volume **out);
+
+/* Prints every step and setting of the pipeline table (dp_step_table) as
+ * help lines. */
+void dp_cli_print_steps(FILE *f);
+
+/* getopt_long entries for the pipeline table, with val = base + index, in an
+ * array with room for `extra` more entries and the terminator (zeroed);
+ * *ntab receives the table's size.  NULL when out of memory; free() it. */
+struct option;
+struct option *dp_cli_step_options(int base, int extra, int *ntab);
 
 /* Converts DICOM inputs into o->output (see `dcmprep help convert`). */
 int dp_cli_convert_dicom(int npaths, char **paths, const dp_cli_dicom_opts *o);

@@ -46,24 +46,7 @@ static const char outro[] =
 
 static void print_help(FILE *f) {
   fputs(intro, f);
-  for (const dp_step_desc *d = dp_step_table(); d->name; d++) {
-    char head[64];
-    snprintf(head, sizeof head, "--%s%s%s%s", d->name, d->arg == 2 ? "[=" : d->arg ? " " : "",
-             d->metavar ? d->metavar : "", d->arg == 2 ? "]" : "");
-    const char *h = d->help;
-    fprintf(f, "  %-22s", head);
-    if (strlen(head) > 21) fprintf(f, "\n  %-22s", "");
-    while (*h) {
-      const char *nl = strchr(h, '\n');
-      size_t n = nl ? (size_t)(nl - h) : strlen(h);
-      fprintf(f, "%.*s\n", (int)n, h);
-      h += n;
-      if (*h == '\n') {
-        h++;
-        fprintf(f, "  %-22s", "");
-      }
-    }
-  }
+  dp_cli_print_steps(f);
   fputs(outro, f);
 }
 
@@ -82,16 +65,13 @@ enum { OPT_BASE = 1000, OPT_LABEL = 900, OPT_LABEL_OUT, OPT_SERIES, OPT_NO_SIDEC
 static int parse(int argc, char **argv, prep_opts *o) {
   const dp_step_desc *tab = dp_step_table();
   int ntab = 0;
-  while (tab[ntab].name) ntab++;
-  struct option *lo = calloc((size_t)ntab + 16, sizeof *lo);
+  struct option *lo = dp_cli_step_options(OPT_BASE, 16, &ntab);
   o->steps = calloc((size_t)argc + 1, sizeof *o->steps);
   if (!lo || !o->steps) {
     free(lo);
     return dp_cli_fail("out of memory");
   }
-  int k = 0;
-  for (int i = 0; i < ntab; i++)
-    lo[k++] = (struct option){tab[i].name, tab[i].arg == 0 ? no_argument : tab[i].arg == 1 ? required_argument : optional_argument, NULL, OPT_BASE + i};
+  int k = ntab;
   lo[k++] = (struct option){"output", required_argument, NULL, 'o'};
   lo[k++] = (struct option){"label", required_argument, NULL, OPT_LABEL};
   lo[k++] = (struct option){"label-out", required_argument, NULL, OPT_LABEL_OUT};

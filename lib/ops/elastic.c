@@ -1,0 +1,222 @@
+/* The elastic displacement field (elastic.h): counter-based uniform noise,
+ * scaled by alpha and smoothed with the recursive Gaussian, then applied
+ * through the warp engine with the identity mapping. */
+#include "dcmprep/elastic.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/internal.h"
+#include "ops/recursive_gaussian.h"
+
+#define LB DP__RG_LB
+#define PAD DP__RG_PAD
+
+#ifndef DP__ELASTIC_STEP
+#define DP__ELASTIC_STEP 4
+#endif
+#define GOLDEN 0x9E3779B97F4A7C15ull
+
+/* SplitMix64's output function (Steele, Lea and Flood 2014). */
+static inline uint64_t mix64(uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+/* The stream of (seed, axis): a hashed starting state, so that seeds that
+ * differ by one do not give overlapping streams. */
+static inline uint64_t stream_key(uint64_t seed, int axis) {
+  return mix64(mix64(seed) + GOLDEN * (uint64_t)(axis + 1));
+}
+
+/* 32 random bits per voxel: one SplitMix64 element serves a pair of
+ * voxels (2p: high half, 2p + 1: low half), which halves the hashing. */
+static inline uint64_t noise_pair(uint64_t key, int64_t pair) {
+  return mix64(key + GOLDEN * ((uint64_t)pair + 1));
+}
+
+/* 32 bits to [-1, 1): (b + 0.5) 2^-31 - 1, symmetric about 0. */
+static inline double noise_value(uint32_t b) {
+  return ((double)b + 0.5) * (1.0 / 2147483648.0) - 1.0;
+}
+
+double dp_elastic_noise(uint64_t seed, int axis, int64_t index) {
+  uint64_t z = noise_pair(stream_key(seed, axis), index >> 1);
+  return noise_value((uint32_t)(index & 1 ? z : z >> 32));
+}
+
+/* Writes alpha * noise of voxels [v0, v0 + n) of a stream to dst[q * stride]. */
+static void noise_run(uint64_t key, double alpha, int64_t v0, int64_t n, double *dst,
+                      int64_t stride) {
+  int64_t q = 0;
+  if (n > 0 && (v0 & 1)) {
+    dst[0] = alpha * noise_value((uint32_t)noise_pair(key, v0 >> 1));
+    q = 1;
+  }
+  for (; q + 1 < n; q += 2) {
+    uint64_t z = noise_pair(key, (v0 + q) >> 1);
+    dst[q * stride] = alpha * noise_value((uint32_t)(z >> 32));
+    dst[(q + 1) * stride] = alpha * noise_value((uint32_t)z);
+  }
+  if (q < n) dst[q * stride] = alpha * noise_value((uint32_t)(noise_pair(key, (v0 + q) >> 1) >> 32));
+}
+
+/* The field is built in three passes.  Along i, the noise is generated into
+ * the line buffer and smoothed at full resolution (the definition needs
+ * every voxel's noise), and the result is kept only every h-th voxel
+ * (h ~ sigma_i / 4) on a grid extending 2h past both ends: a function
+ * smoothed with sigma_i is band-limited enough for cubic interpolation from
+ * such samples.  Along j and k the smoothing then runs on that coarse grid
+ * (h times fewer lines), and a last pass interpolates along i back to every
+ * voxel (Catmull-Rom; exact at the kept voxels).  With h = 1 the kept grid
+ * is the field itself. */
+typedef struct {
+  float *coarse; /* 3 planes of mc x n1 x n2 */
+  int64_t n[3], h, e, mc, off;
+  uint64_t key[3];
+  double alpha[3];
+  dp__rg_coef c;
+  int smooth; /* 0: sigma_i = 0, the noise is kept as it is */
+} field_ctx;
+
+/* One task per (axis, slice k): LB rows at a time. */
+static dp_status field_i_task(void *vctx, int64_t task) {
+  field_ctx *c = vctx;
+  int a = (int)(task / c->n[2]);
+  int64_t k = task % c->n[2], n0 = c->n[0], n1 = c->n[1];
+  int64_t next = n0 + 2 * c->e, len = (next + 2 * PAD) * LB;
+  double *x = calloc((size_t)len * 3, sizeof *x);
+  if (!x) return dp__error(DP_ENOMEM, "out of memory");
+  double *yc = x + len, *ya = yc + len;
+  float *dst = c->coarse + (a * c->n[2] + k) * n1 * c->mc;
+  for (int64_t j0 = 0; j0 < n1; j0 += LB) {
+    int nl = n1 - j0 < LB ? (int)(n1 - j0) : LB;
+    for (int l = 0; l < nl; l++)
+      noise_run(c->key[a], c->alpha[a], (k * n1 + j0 + l) * n0, n0, x + (PAD + c->e) * LB + l, LB);
+    const double *r = x;
+    if (c->smooth) {
+      dp__rg_lines(&c->c, x, yc, ya, next);
+      r = yc;
+    }
+    for (int l = 0; l < nl; l++) {
+      float *o = dst + (j0 + l) * c->mc;
+      /* coarse sample m sits at i = m h - off, i.e. extended index i + e */
+      for (int64_t m = 0; m < c->mc; m++) o[m] = (float)r[(PAD + m * c->h - c->off + c->e) * LB + l];
+    }
+  }
+  free(x);
+  return DP_OK;
+}
+
+typedef struct {
+  const float *coarse;
+  float *field;
+  int64_t n[3], h, mc;
+  const float *w; /* 4 weights per phase i % h */
+} up_ctx;
+
+/* One task per (axis, slice k). */
+static dp_status upsample_task(void *vctx, int64_t task) {
+  const up_ctx *c = vctx;
+  int64_t n0 = c->n[0], n1 = c->n[1], rows = n1;
+  const float *src = c->coarse + task * rows * c->mc;
+  float *dst = c->field + task * rows * n0;
+  for (int64_t j = 0; j < rows; j++, src += c->mc, dst += n0) {
+    for (int64_t i = 0, m = 0; i < n0; m++) {
+      const float *s = src + m;
+      for (int64_t ph = 0; ph < c->h && i < n0; ph++, i++) {
+        const float *w = c->w + 4 * ph;
+        dst[i] = w[0] * s[0] + w[1] * s[1] + w[2] * s[2] + w[3] * s[3];
+      }
+    }
+  }
+  return DP_OK;
+}
+
+/* Catmull-Rom weights of taps -1..2 at fraction f. */
+static void catmull_rom(double f, float w[4]) {
+  double f2 = f * f, f3 = f2 * f;
+  w[0] = (float)(0.5 * (-f3 + 2 * f2 - f));
+  w[1] = (float)(0.5 * (3 * f3 - 5 * f2 + 2));
+  w[2] = (float)(0.5 * (-3 * f3 + 4 * f2 + f));
+  w[3] = (float)(0.5 * (f3 - f2));
+}
+
+dp_status dp_elastic_field(const int64_t dim[3], const double alpha[3], const double sigma[3],
+                           uint64_t seed, int threads, float **field) {
+  if (field) *field = NULL;
+  if (!dim || !alpha || !sigma || !field) return dp__error(DP_EINVAL, "dp_elastic_field: missing argument");
+  for (int a = 0; a < 3; a++) {
+    if (dim[a] < 1) return dp__error(DP_EINVAL, "elastic field: dim[%d] = %lld", a, (long long)dim[a]);
+    if (!isfinite(alpha[a])) return dp__error(DP_EINVAL, "elastic alpha %g is not a number", alpha[a]);
+    if (!(sigma[a] >= 0) || !isfinite(sigma[a]))
+      return dp__error(DP_EINVAL, "elastic sigma %g is not a non-negative number", sigma[a]);
+  }
+  int64_t nvox = dim[0];
+  if (nvox > DP_MAX_VOXELS / dim[1] || (nvox *= dim[1]) > DP_MAX_VOXELS / dim[2] ||
+      (nvox *= dim[2]) > DP_MAX_VOXELS / 3)
+    return dp__error(DP_ELIMIT, "elastic field of %lld x %lld x %lld voxels is too large",
+                     (long long)dim[0], (long long)dim[1], (long long)dim[2]);
+  float *f = calloc((size_t)nvox * 3, sizeof(float));
+  if (!f) return dp__error(DP_ENOMEM, "out of memory");
+  if (alpha[0] == 0 && alpha[1] == 0 && alpha[2] == 0) {
+    *field = f;
+    return DP_OK;
+  }
+  field_ctx c;
+  memset(&c, 0, sizeof c);
+  for (int a = 0; a < 3; a++) {
+    c.n[a] = dim[a];
+    c.key[a] = stream_key(seed, a);
+    c.alpha[a] = alpha[a]; /* applied to the noise: the smoothing is linear */
+  }
+  c.h = (int64_t)(sigma[0] / DP__ELASTIC_STEP);
+  if (c.h < 1 || c.h > dim[0]) c.h = 1;
+  c.e = c.h == 1 ? 0 : 2 * c.h;
+  c.off = c.h == 1 ? 0 : c.h;
+  c.mc = c.h == 1 ? dim[0] : (dim[0] - 1) / c.h + 4;
+  c.smooth = sigma[0] > 0;
+  if (c.smooth) dp__rg_coefs(sigma[0], &c.c);
+  float *coarse = c.h == 1 ? f : malloc((size_t)(c.mc * dim[1] * dim[2]) * 3 * sizeof(float));
+  dp_status s = coarse ? DP_OK : dp__error(DP_ENOMEM, "out of memory");
+  if (s == DP_OK) {
+    c.coarse = coarse;
+    s = dp__parallel_for(3 * dim[2], threads, field_i_task, &c);
+  }
+  int64_t cd[4] = {c.mc, dim[1], dim[2], 3};
+  double sjk[3] = {0, sigma[1], sigma[2]};
+  if (s == DP_OK) s = dp_gaussian_recursive(coarse, cd, sjk, threads);
+  if (s == DP_OK && c.h > 1) {
+    float *w = malloc((size_t)c.h * 4 * sizeof *w);
+    if (!w) s = dp__error(DP_ENOMEM, "out of memory");
+    for (int64_t ph = 0; w && ph < c.h; ph++) catmull_rom((double)ph / (double)c.h, w + 4 * ph);
+    up_ctx u = {coarse, f, {dim[0], dim[1], dim[2]}, c.h, c.mc, w};
+    if (s == DP_OK) s = dp__parallel_for(3 * dim[2], threads, upsample_task, &u);
+    free(w);
+  }
+  if (coarse != f) free(coarse);
+  if (s != DP_OK) {
+    free(f);
+    return s;
+  }
+  *field = f;
+  return DP_OK;
+}
+
+dp_status dp_elastic(const dp_volume *in, const double alpha[3], const double sigma[3],
+                     uint64_t seed, const dp_warp_opts *opts, dp_volume **out) {
+  if (out) *out = NULL;
+  if (!in || !out) return dp__error(DP_EINVAL, "dp_elastic: missing argument");
+  dp_warp_opts o = DP_WARP_OPTS_INIT;
+  if (opts) o = *opts;
+  float *field = NULL;
+  dp_status s = dp_elastic_field(in->dim, alpha, sigma, seed, o.threads, &field);
+  if (s != DP_OK) return s;
+  o.displacement = field;
+  dp_mat4 id = dp_mat4_identity();
+  s = dp_warp(in, in->dim, &in->ijk_to_ras, &id, &o, out);
+  free(field);
+  return s;
+}
