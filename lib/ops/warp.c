@@ -68,7 +68,7 @@ void dp__store_row(const double *row, int64_t n, dp_dtype t, void *dst) {
   for (int64_t i = 0; i < n; i++) {
     double v = row[i];
     if (v != v) v = 0;
-    v = v < 0 ? -floor(-v + 0.5) : floor(v + 0.5);
+    v = v < 0 ? -dp__floor(-v + 0.5) : dp__floor(v + 0.5);
     v = v < lo ? lo : v > hi ? hi : v;
     switch (t) {
       case DP_U8: ((uint8_t *)dst)[i] = (uint8_t)v; break;
@@ -184,7 +184,7 @@ static double sample_cubic(const warp_ctx *c, const float *src, const double p[3
   int64_t idx[3][4];
   double w[3][4];
   for (int d = 0; d < 3; d++) {
-    double fl = floor(p[d]);
+    double fl = dp__floor(p[d]);
     dp__bspline_weights(p[d] - fl, w[d]);
     for (int q = 0; q < 4; q++) idx[d][q] = dp__mirror((int64_t)fl - 1 + q, c->n[d]);
   }
@@ -207,7 +207,7 @@ static inline void linear_taps(const warp_ctx *c, const double p[3], int64_t off
   int64_t i0[3], i1[3];
   double f[3];
   for (int d = 0; d < 3; d++) {
-    double fl = floor(p[d]);
+    double fl = dp__floor(p[d]);
     f[d] = p[d] - fl;
     i0[d] = (int64_t)fl;
     i1[d] = i0[d] + 1;
@@ -264,7 +264,7 @@ static double sample_onehot(const warp_ctx *c, const void *src, const double p[3
     return 1;                                                                                \
   }
 static inline int linear_interior(const warp_ctx *c, const void *src, const double p[3], double *v) {
-  double x0 = floor(p[0]), y0 = floor(p[1]), z0 = floor(p[2]);
+  double x0 = dp__floor(p[0]), y0 = dp__floor(p[1]), z0 = dp__floor(p[2]);
   if (!(x0 >= 0 && y0 >= 0 && z0 >= 0 && x0 < (double)(c->n[0] - 1) && y0 < (double)(c->n[1] - 1) &&
         z0 < (double)(c->n[2] - 1)))
     return 0;
@@ -305,7 +305,7 @@ static inline double sample_voxel(const warp_ctx *c, const char *src, int64_t i,
     case DP_INTERP_NEAREST: {
       int64_t q[3];
       for (int d = 0; d < 3; d++) {
-        q[d] = (int64_t)floor(p[d] + 0.5);
+        q[d] = (int64_t)dp__floor(p[d] + 0.5);
         q[d] = q[d] < 0 ? 0 : q[d] >= c->n[d] ? c->n[d] - 1 : q[d];
       }
       return c->load(src, (q[2] * c->n[1] + q[1]) * c->n[0] + q[0]);
@@ -325,34 +325,91 @@ static inline double sample_voxel(const warp_ctx *c, const char *src, int64_t i,
   }
 }
 
-/* Output tiles of TILE_J rows x TILE_I voxels: under a rotation an output
- * row runs obliquely through the input, and neighbouring rows reuse its
- * cache lines only if they are computed soon after. */
-enum { TILE_I = 64, TILE_J = 16 };
+/* Output blocks of BI x BJ x BK voxels: under a rotation an output row runs
+ * obliquely through the input, so rows and slices of output share input
+ * cache lines only when they are computed close together in all three
+ * directions.  A block's input footprint (about the same number of voxels)
+ * stays in the core's cache. */
+enum { BI = 32, BJ = 16, BK = 8 };
 
-static dp_status warp_row_task(void *vctx, int64_t task) {
+/* Linear interpolation along one output row segment, typed: the position is
+ * computed, snapped and tested exactly as sample_voxel does, and interior
+ * samples are interpolated inline (the same arithmetic as linear_interior,
+ * so the same bits); anything else goes through sample_voxel. */
+#define DP__ROWLIN(T)                                                                             \
+  static void rowlin_##T(const warp_ctx *c, const char *src, int64_t i0, int64_t i1, int64_t j,    \
+                         int64_t k, int64_t onvox, double *row) {                                  \
+    const double(*m)[4] = c->m.m;                                                                  \
+    const int64_t *od = c->out->dim, n0 = c->n[0], n1 = c->n[1], n2 = c->n[2];                     \
+    const int64_t sy = n0, sz = n0 * n1;                                                           \
+    const double bx = m[0][1] * (double)j + m[0][2] * (double)k + m[0][3];                         \
+    const double by = m[1][1] * (double)j + m[1][2] * (double)k + m[1][3];                         \
+    const double bz = m[2][1] * (double)j + m[2][2] * (double)k + m[2][3];                         \
+    const float *dsp = c->o.displacement;                                                          \
+    const int64_t vrow = (k * od[1] + j) * od[0];                                                  \
+    const T *sv = (const T *)src;                                                                  \
+    for (int64_t i = i0; i < i1; i++) {                                                            \
+      double px = m[0][0] * (double)i + bx, py = m[1][0] * (double)i + by,                         \
+             pz = m[2][0] * (double)i + bz;                                                        \
+      if (dsp) {                                                                                   \
+        px += dsp[vrow + i];                                                                       \
+        py += dsp[onvox + vrow + i];                                                               \
+        pz += dsp[2 * onvox + vrow + i];                                                           \
+      }                                                                                            \
+      px = dp__warp_snap(px);                                                                      \
+      py = dp__warp_snap(py);                                                                      \
+      pz = dp__warp_snap(pz);                                                                      \
+      if (!(px >= 0 && py >= 0 && pz >= 0 && px < (double)(n0 - 1) && py < (double)(n1 - 1) &&     \
+            pz < (double)(n2 - 1))) {                                                              \
+        row[i - i0] = sample_voxel(c, src, i, j, k, onvox);                                        \
+        continue;                                                                                  \
+      }                                                                                            \
+      const int64_t x0 = (int64_t)px, y0 = (int64_t)py, z0 = (int64_t)pz;                          \
+      const double fx = px - (double)x0, fy = py - (double)y0, fz = pz - (double)z0;               \
+      const T *s = sv + z0 * sz + y0 * sy + x0;                                                    \
+      double c00 = (double)s[0] + fx * ((double)s[1] - (double)s[0]);                              \
+      double c10 = (double)s[sy] + fx * ((double)s[sy + 1] - (double)s[sy]);                       \
+      double c01 = (double)s[sz] + fx * ((double)s[sz + 1] - (double)s[sz]);                       \
+      double c11 = (double)s[sz + sy] + fx * ((double)s[sz + sy + 1] - (double)s[sz + sy]);        \
+      double c0 = c00 + fy * (c10 - c00), c1 = c01 + fy * (c11 - c01);                             \
+      row[i - i0] = c0 + fz * (c1 - c0);                                                           \
+    }                                                                                              \
+  }
+DP__ROWLIN(float)
+DP__ROWLIN(int16_t)
+DP__ROWLIN(uint8_t)
+DP__ROWLIN(uint16_t)
+#undef DP__ROWLIN
+
+static dp_status warp_block_task(void *vctx, int64_t task) {
   warp_ctx *c = vctx;
   const int64_t *od = c->out->dim;
-  int64_t t = task / od[2], k = task % od[2];
+  int64_t nbi = (od[0] + BI - 1) / BI, nbj = (od[1] + BJ - 1) / BJ, nbk = (od[2] + BK - 1) / BK;
+  int64_t bi = task % nbi, bj = (task / nbi) % nbj, bk = (task / nbi / nbj) % nbk, t = task / nbi / nbj / nbk;
+  int64_t i0 = bi * BI, i1 = i0 + BI < od[0] ? i0 + BI : od[0];
+  int64_t j0 = bj * BJ, j1 = j0 + BJ < od[1] ? j0 + BJ : od[1];
+  int64_t k0 = bk * BK, k1 = k0 + BK < od[2] ? k0 + BK : od[2];
   size_t osize = dp_dtype_size(c->out->dtype);
-  double *rows = malloc((size_t)od[0] * TILE_J * sizeof *rows);
-  if (!rows) return dp__error(DP_ENOMEM, "out of memory");
+  double row[BI];
   const char *src = (const char *)c->src +
                     (size_t)t * c->plane_in * (c->o.interp == DP_INTERP_CUBIC ? sizeof(float) : dp_dtype_size(c->in->dtype));
   int64_t onvox = od[0] * od[1] * od[2];
-  for (int64_t j0 = 0; j0 < od[1]; j0 += TILE_J) {
-    int64_t j1 = j0 + TILE_J < od[1] ? j0 + TILE_J : od[1];
-    for (int64_t i0 = 0; i0 < od[0]; i0 += TILE_I) {
-      int64_t i1 = i0 + TILE_I < od[0] ? i0 + TILE_I : od[0];
-      for (int64_t j = j0; j < j1; j++)
-        for (int64_t i = i0; i < i1; i++) rows[(j - j0) * od[0] + i] = sample_voxel(c, src, i, j, k, onvox);
+  for (int64_t k = k0; k < k1; k++)
+    for (int64_t j = j0; j < j1; j++) {
+      if (c->o.interp == DP_INTERP_LINEAR && c->in->dtype == DP_F32)
+        rowlin_float(c, src, i0, i1, j, k, onvox, row);
+      else if (c->o.interp == DP_INTERP_LINEAR && c->in->dtype == DP_I16)
+        rowlin_int16_t(c, src, i0, i1, j, k, onvox, row);
+      else if (c->o.interp == DP_INTERP_LINEAR && c->in->dtype == DP_U8)
+        rowlin_uint8_t(c, src, i0, i1, j, k, onvox, row);
+      else if (c->o.interp == DP_INTERP_LINEAR && c->in->dtype == DP_U16)
+        rowlin_uint16_t(c, src, i0, i1, j, k, onvox, row);
+      else
+        for (int64_t i = i0; i < i1; i++) row[i - i0] = sample_voxel(c, src, i, j, k, onvox);
+      dp__store_row(row, i1 - i0, c->out->dtype,
+                    (char *)c->out->data + ((((size_t)t * (size_t)od[2] + (size_t)k) * (size_t)od[1] + (size_t)j) *
+                                                (size_t)od[0] + (size_t)i0) * osize);
     }
-    for (int64_t j = j0; j < j1; j++)
-      dp__store_row(rows + (j - j0) * od[0], od[0], c->out->dtype,
-                    (char *)c->out->data +
-                        (((size_t)t * (size_t)od[2] + (size_t)k) * (size_t)od[1] + (size_t)j) * (size_t)od[0] * osize);
-  }
-  free(rows);
   return DP_OK;
 }
 
@@ -457,7 +514,8 @@ dp_status dp_warp(const dp_volume *in, const int64_t dim[3], const dp_mat4 *out_
   if (s == DP_OK && aligned) {
     s = dp__warp_aligned(in, out_to_in, o.interp, o.fill, c.fill, o.threads, v);
   } else if (s == DP_OK) {
-    s = dp__parallel_for(od[2] * od[3], o.threads, warp_row_task, &c);
+    int64_t nblocks = ((od[0] + BI - 1) / BI) * ((od[1] + BJ - 1) / BJ) * ((od[2] + BK - 1) / BK);
+    s = dp__parallel_for(nblocks * od[3], o.threads, warp_block_task, &c);
   }
   dp_volume_free(coef);
   if (s == DP_OK) {

@@ -3,12 +3,22 @@
 #define DCMPREP_OPS_WARP_INTERNAL_H
 
 #include <math.h>
+#include <stdint.h>
 #include "dcmprep/warp.h"
+
+/* floor() without a library call on x86-64's baseline instruction set (no
+ * SSE4.1 rounding instruction): a truncating conversion corrected for
+ * negative values; out-of-range and non-finite values take libm's path. */
+static inline double dp__floor(double x) {
+  if (!(x > -4.0e15 && x < 4.0e15)) return floor(x);
+  double t = (double)(int64_t)x;
+  return t > x ? t - 1.0 : t;
+}
 
 /* Positions within 1e-7 voxel of a voxel centre are snapped to it, so that
  * identity and integer mappings reproduce the input bit for bit. */
 static inline double dp__warp_snap(double x) {
-  double r = floor(x + 0.5);
+  double r = dp__floor(x + 0.5);
   return fabs(x - r) < 1e-7 ? r : x;
 }
 
