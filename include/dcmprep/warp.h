@@ -10,8 +10,11 @@
  * evaluated.  A position is inside the input when every coordinate lies in
  * [-0.5, n - 0.5] (the voxels' extent); kernel taps beyond the last voxel are
  * mirrored about it (scipy.ndimage mode "mirror").  Positions outside get the
- * fill.  Work is split over output slices; the result is the same bytes for
- * any thread count.
+ * fill.  When M's linear part is integer (permutations, flips, 90-degree
+ * turns, integer steps) and there is no displacement field, positions within
+ * 1e-7 voxel of a voxel centre are snapped to it, so such mappings move
+ * values exactly.  Work is split over output blocks; the result is the same
+ * bytes for any thread count.
  */
 #ifndef DCMPREP_WARP_H
 #define DCMPREP_WARP_H

@@ -178,7 +178,20 @@ typedef struct {
   double fill;
   int64_t n[3];
   size_t plane_in;   /* voxels in one input volume */
+  int snap;          /* snap positions to voxel centres (see integer_mapping) */
 } warp_ctx;
+
+/* Snapping positions to voxel centres (warp_internal.h) matters only when the
+ * mapping can land on them exactly up to rounding: an integer linear part
+ * (permutations, flips, 90-degree turns, integer steps).  Other mappings (a
+ * rotation by 10 degrees, a zoom by 1.1) and displacement fields skip it:
+ * the difference is below 1e-7 of a voxel. */
+static int integer_mapping(const dp_mat4 *m) {
+  for (int d = 0; d < 3; d++)
+    for (int e = 0; e < 3; e++)
+      if (fabs(m->m[d][e] - nearbyint(m->m[d][e])) > 1e-9) return 0;
+  return 1;
+}
 
 static double sample_cubic(const warp_ctx *c, const float *src, const double p[3]) {
   int64_t idx[3][4];
@@ -294,7 +307,7 @@ static inline double sample_voxel(const warp_ctx *c, const char *src, int64_t i,
   }
   int inside = 1;
   for (int d = 0; d < 3; d++) {
-    p[d] = dp__warp_snap(p[d]);
+    if (c->snap) p[d] = dp__warp_snap(p[d]);
     if (!(p[d] >= -0.5 && p[d] <= (double)c->n[d] - 0.5)) inside = 0;
   }
   if (!inside) {
@@ -330,7 +343,8 @@ static inline double sample_voxel(const warp_ctx *c, const char *src, int64_t i,
  * cache lines only when they are computed close together in all three
  * directions.  A block's input footprint (about the same number of voxels)
  * stays in the core's cache. */
-enum { BI = 32, BJ = 16, BK = 8 };
+
+enum { BI = 32, BJ = 16, BK = 8 }; /* output block, see warp_block_task */
 
 /* Linear interpolation along one output row segment, typed: the position is
  * computed, snapped and tested exactly as sample_voxel does, and interior
@@ -348,6 +362,12 @@ enum { BI = 32, BJ = 16, BK = 8 };
     const float *dsp = c->o.displacement;                                                          \
     const int64_t vrow = (k * od[1] + j) * od[0];                                                  \
     const T *sv = (const T *)src;                                                                  \
+    /* positions first (offset < 0: not interior), then the loads, with the                      \
+     * cache lines of the sample PF ahead requested early: the input is read                      \
+     * obliquely, which the hardware prefetcher does not follow */                                 \
+    int64_t off[BI];                                                                               \
+    double fxs[BI], fys[BI], fzs[BI];                                                              \
+    const int64_t n = i1 - i0;                                                                     \
     for (int64_t i = i0; i < i1; i++) {                                                            \
       double px = m[0][0] * (double)i + bx, py = m[1][0] * (double)i + by,                         \
              pz = m[2][0] * (double)i + bz;                                                        \
@@ -356,23 +376,49 @@ enum { BI = 32, BJ = 16, BK = 8 };
         py += dsp[onvox + vrow + i];                                                               \
         pz += dsp[2 * onvox + vrow + i];                                                           \
       }                                                                                            \
-      px = dp__warp_snap(px);                                                                      \
-      py = dp__warp_snap(py);                                                                      \
-      pz = dp__warp_snap(pz);                                                                      \
+      if (c->snap) {                                                                               \
+        px = dp__warp_snap(px);                                                                    \
+        py = dp__warp_snap(py);                                                                    \
+        pz = dp__warp_snap(pz);                                                                    \
+      }                                                                                            \
+      int64_t q = i - i0;                                                                          \
       if (!(px >= 0 && py >= 0 && pz >= 0 && px < (double)(n0 - 1) && py < (double)(n1 - 1) &&     \
             pz < (double)(n2 - 1))) {                                                              \
-        row[i - i0] = sample_voxel(c, src, i, j, k, onvox);                                        \
+        off[q] = -1;                                                                               \
         continue;                                                                                  \
       }                                                                                            \
       const int64_t x0 = (int64_t)px, y0 = (int64_t)py, z0 = (int64_t)pz;                          \
-      const double fx = px - (double)x0, fy = py - (double)y0, fz = pz - (double)z0;               \
-      const T *s = sv + z0 * sz + y0 * sy + x0;                                                    \
+      fxs[q] = px - (double)x0;                                                                    \
+      fys[q] = py - (double)y0;                                                                    \
+      fzs[q] = pz - (double)z0;                                                                    \
+      off[q] = z0 * sz + y0 * sy + x0;                                                             \
+    }                                                                                              \
+    enum { PF = 6 };                                                                               \
+    for (int64_t q = 0; q < n && q < PF; q++)                                                      \
+      if (off[q] >= 0) {                                                                           \
+        __builtin_prefetch(sv + off[q] + sz);                                                      \
+        __builtin_prefetch(sv + off[q] + sz + sy);                                                 \
+      }                                                                                            \
+    for (int64_t q = 0; q < n; q++) {                                                              \
+      if (q + PF < n && off[q + PF] >= 0) {                                                        \
+        const T *f = sv + off[q + PF];                                                             \
+        __builtin_prefetch(f);                                                                     \
+        __builtin_prefetch(f + sy);                                                                \
+        __builtin_prefetch(f + sz);                                                                \
+        __builtin_prefetch(f + sz + sy);                                                           \
+      }                                                                                            \
+      if (off[q] < 0) {                                                                            \
+        row[q] = sample_voxel(c, src, i0 + q, j, k, onvox);                                        \
+        continue;                                                                                  \
+      }                                                                                            \
+      const T *s = sv + off[q];                                                                    \
+      const double fx = fxs[q], fy = fys[q], fz = fzs[q];                                          \
       double c00 = (double)s[0] + fx * ((double)s[1] - (double)s[0]);                              \
       double c10 = (double)s[sy] + fx * ((double)s[sy + 1] - (double)s[sy]);                       \
       double c01 = (double)s[sz] + fx * ((double)s[sz + 1] - (double)s[sz]);                       \
       double c11 = (double)s[sz + sy] + fx * ((double)s[sz + sy + 1] - (double)s[sz + sy]);        \
       double c0 = c00 + fy * (c10 - c00), c1 = c01 + fy * (c11 - c01);                             \
-      row[i - i0] = c0 + fz * (c1 - c0);                                                           \
+      row[q] = c0 + fz * (c1 - c0);                                                                \
     }                                                                                              \
   }
 DP__ROWLIN(float)
@@ -499,6 +545,7 @@ dp_status dp_warp(const dp_volume *in, const int64_t dim[3], const dp_mat4 *out_
   c.load = dp__loader(in->dtype);
   c.out = v;
   c.m = *out_to_in;
+  c.snap = integer_mapping(out_to_in) && !o.displacement; /* a field moves positions anyway */
   c.o = o;
   c.fill = o.fill_value;
   for (int d = 0; d < 3; d++) c.n[d] = in->dim[d];
