@@ -9,18 +9,8 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "bench_util.h"
 #include "dcmprep/dcmprep.h"
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
 
 int main(int argc, char **argv) {
   if (argc < 4) {
@@ -39,7 +29,7 @@ int main(int argc, char **argv) {
   for (int r = 0; r < runs; r++) {
     dp_volume_free(out);
     out = NULL;
-    double t0 = now();
+    double t0 = bench_now();
     const double deg[3] = {10, -7, 15}, zoom[3] = {1.1, 1.1, 1.1}, shift[3] = {5, -3, 2};
     dp_aug_chain_init(&c, in);
     dp_warp_opts w = DP_WARP_OPTS_INIT;
@@ -50,9 +40,9 @@ int main(int argc, char **argv) {
       fprintf(stderr, "augment_bench: %s\n", dp_last_error());
       return 1;
     }
-    t[r] = now() - t0;
+    t[r] = bench_now() - t0;
   }
-  qsort(t, (size_t)runs, sizeof *t, cmp);
+  qsort(t, (size_t)runs, sizeof *t, bench_cmp);
   printf("seconds %.6f matrix", t[runs / 2]);
   for (int i = 0; i < 3; i++)
     for (int j = 0; j < 4; j++) printf(" %.17g", c.out_to_in.m[i][j]);

@@ -11,21 +11,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_util.h"
 #include "dcmprep/dcmprep.h"
 
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
-
 static double median(double *t, int n) {
-  qsort(t, (size_t)n, sizeof *t, cmp);
+  qsort(t, (size_t)n, sizeof *t, bench_cmp);
   return t[n / 2];
 }
 
@@ -53,12 +43,12 @@ int main(int argc, char **argv) {
   int64_t d4[4] = {in->dim[0], in->dim[1], in->dim[2], 3};
   for (int r = 0; r < runs; r++) {
     float *field = NULL;
-    double t0 = now();
+    double t0 = bench_now();
     if (dp_elastic_field(in->dim, alpha, sigma, (uint64_t)r, o.threads, &field) != DP_OK) goto err;
-    tf[r] = now() - t0;
-    t0 = now();
+    tf[r] = bench_now() - t0;
+    t0 = bench_now();
     if (dp_gaussian_recursive(field, d4, sigma, o.threads) != DP_OK) goto err;
-    ts[r] = now() - t0;
+    ts[r] = bench_now() - t0;
     free(field);
   }
   /* the peak of the deformation itself: reading the input is not timed */
@@ -69,9 +59,9 @@ int main(int argc, char **argv) {
   }
   for (int r = 0; r < runs; r++) {
     dp_volume *out = NULL;
-    double t0 = now();
+    double t0 = bench_now();
     if (dp_elastic(in, alpha, sigma, (uint64_t)r, &o, &out) != DP_OK) goto err;
-    te[r] = now() - t0;
+    te[r] = bench_now() - t0;
     dp_volume_free(out);
   }
   long hwm = -1;

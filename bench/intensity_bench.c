@@ -10,18 +10,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_util.h"
 #include "dcmprep/dcmprep.h"
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
 
 static dp_status step(const char *op, const dp_volume *in, int threads, dp_volume **out) {
   if (!strcmp(op, "pclip")) {
@@ -68,15 +58,15 @@ int main(int argc, char **argv) {
   double *t = calloc((size_t)runs, sizeof *t);
   for (int r = 0; r < runs; r++) {
     dp_volume *out = NULL;
-    double t0 = now();
+    double t0 = bench_now();
     if (step(argv[2], in, threads, &out) != DP_OK) {
       fprintf(stderr, "intensity_bench: %s: %s\n", argv[2], dp_last_error());
       return 1;
     }
-    t[r] = now() - t0;
+    t[r] = bench_now() - t0;
     dp_volume_free(out);
   }
-  qsort(t, (size_t)runs, sizeof *t, cmp);
+  qsort(t, (size_t)runs, sizeof *t, bench_cmp);
   printf("seconds %.6f voxels %lld\n", t[runs / 2], (long long)dp_volume_nvox(in));
   dp_volume_free(in);
   free(t);

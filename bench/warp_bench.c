@@ -8,18 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_util.h"
 #include "dcmprep/dcmprep.h"
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
 
 int main(int argc, char **argv) {
   if (argc < 6) {
@@ -48,14 +38,14 @@ int main(int argc, char **argv) {
   for (int r = 0; r < runs; r++) {
     dp_volume_free(out);
     out = NULL;
-    double t0 = now();
+    double t0 = bench_now();
     if (dp_resample(in, &o, &out) != DP_OK) {
       fprintf(stderr, "warp_bench: %s\n", dp_last_error());
       return 1;
     }
-    t[r] = now() - t0;
+    t[r] = bench_now() - t0;
   }
-  qsort(t, (size_t)runs, sizeof *t, cmp);
+  qsort(t, (size_t)runs, sizeof *t, bench_cmp);
   long hwm = -1;
   char line[256];
   FILE *st = fopen("/proc/self/status", "r");

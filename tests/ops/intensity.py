@@ -27,31 +27,25 @@ import json
 import math
 import os
 import re
-import shutil
 import subprocess
 import sys
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from testutil import Checks, fresh_dir, skip  # noqa: E402
 
 try:
     import numpy as np
     import nibabel as nib
 except ImportError as e:
-    print(f"SKIP: {e} (install python3-nibabel python3-numpy)")
-    sys.exit(77)
+    skip(f"{e} (install python3-nibabel python3-numpy)")
 
 cli, work = sys.argv[1:3]
 shared = sys.argv[3] if len(sys.argv) > 3 else None
 docs = sys.argv[4] if len(sys.argv) > 4 else os.path.join(os.path.dirname(__file__), "..", "..", "docs")
-shutil.rmtree(work, ignore_errors=True)
-os.makedirs(work)
-failures = []
+fresh_dir(work)
+check = Checks()
 rng = np.random.default_rng(5)
 AFF = np.diag([0.8, 0.8, 2.0, 1.0])
 
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what)
 
 
 def path(name):
@@ -349,9 +343,6 @@ if exam and os.path.isdir(exam):
     print(f"real CT (ct-philips-exam 201, {x.shape}): percentiles, z-score"
           f"{', --window dicom ' + str(meta.get('WindowCenter')) + '/' + str(meta.get('WindowWidth')) if 'WindowCenter' in meta else ''}: checked")
 else:
-    print("SKIP (part): shared data absent, no real CT")
+    print("note: shared data absent: the real-CT checks did not run")
 
-if failures:
-    print(f"{len(failures)} failure(s)")
-    sys.exit(1)
-print("all intensity checks passed")
+check.done("all intensity checks passed")

@@ -18,10 +18,11 @@ written in RAS, LPS and PIR voxel order and on an oblique grid; then:
 - bad arguments: exit 2; unreadable input: exit 1, no file.
 """
 import os
-import shutil
 import struct
 import subprocess
 import sys
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from testutil import Checks, fresh_dir, skip  # noqa: E402
 import zlib
 
 try:
@@ -29,13 +30,11 @@ try:
     import nibabel as nib
     from nibabel.orientations import axcodes2ornt, io_orientation, ornt_transform
 except ImportError as e:
-    print(f"SKIP: {e} (install python3-nibabel)")
-    sys.exit(77)
+    skip(f"{e} (install python3-nibabel)")
 
 cli, work = sys.argv[1:3]
-shutil.rmtree(work, ignore_errors=True)
-os.makedirs(work)
-failures = []
+fresh_dir(work)
+check = Checks()
 MARGIN, SCALE = 20, 2
 GLYPHS = {  # 5 x 7, bit 4 leftmost (the library's font)
     "A": [0x0E, 0x11, 0x11, 0x1F, 0x11, 0x11, 0x11],
@@ -48,11 +47,6 @@ GLYPHS = {  # 5 x 7, bit 4 leftmost (the library's font)
 # per panel: column world axis, row world axis, letters left/right/top/bottom
 PLANES = [(1, 2, "APSI"), (0, 2, "RLSI"), (0, 1, "RLAP")]
 
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what)
 
 
 def path(name):
@@ -342,7 +336,4 @@ check("missing.nii" in r.stderr, "missing input named in the message")
 check(not os.path.exists(path("bad.png")), "no PNG after a failure")
 check(not [f for f in os.listdir(work) if f.endswith(".tmp")], "no temporary files left")
 
-if failures:
-    print(f"{len(failures)} failure(s)")
-    sys.exit(1)
-print("all preview checks passed")
+check.done("all preview checks passed")

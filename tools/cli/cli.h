@@ -47,6 +47,20 @@ void dp_cli_print_steps(FILE *f);
 struct option;
 struct option *dp_cli_step_options(int base, int extra, int *ntab);
 
+/* Inside a getopt loop: when c is one of the step table's options (base ..
+ * base + ntab - 1), parses optarg into a step (appended to steps) or a
+ * setting and returns 1, setting *rc to the usage error when the value is
+ * bad; returns 0 for any other option. */
+int dp_cli_take_step(const dp_cli_command *cmd, int c, int base, int ntab, dp_step *steps, int *nsteps,
+                     dp_pipeline_settings *st, int *rc);
+
+/* Writes v as NIfTI at path (atomically) and, when sidecar, its JSON sidecar;
+ * if the sidecar fails the NIfTI is removed. */
+dp_status dp_cli_write_volume(const dp_volume *v, const char *path, int sidecar, int threads, int durable);
+
+/* Removes a written NIfTI and its sidecar (when a later output failed). */
+void dp_cli_remove_volume(const char *path);
+
 /* Converts DICOM inputs into o->output (see `dcmprep help convert`). */
 int dp_cli_convert_dicom(int npaths, char **paths, const dp_cli_dicom_opts *o);
 

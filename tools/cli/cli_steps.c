@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 
@@ -39,4 +40,38 @@ struct option *dp_cli_step_options(int base, int extra, int *ntab) {
                             NULL, base + i};
   *ntab = n;
   return lo;
+}
+
+int dp_cli_take_step(const dp_cli_command *cmd, int c, int base, int ntab, dp_step *steps, int *nsteps,
+                     dp_pipeline_settings *st, int *rc) {
+  if (c < base || c >= base + ntab) return 0;
+  int is_step = 0;
+  dp_step step;
+  if (dp_step_parse(dp_step_table()[c - base].name, optarg, &step, &is_step, st) != DP_OK)
+    *rc = dp_cli_usage_error(cmd, "%s", dp_last_error());
+  else if (is_step)
+    steps[(*nsteps)++] = step;
+  return 1;
+}
+
+dp_status dp_cli_write_volume(const dp_volume *v, const char *path, int sidecar, int threads, int durable) {
+  dp_nifti_write_opts wo = DP_NIFTI_WRITE_OPTS_INIT;
+  wo.threads = threads;
+  wo.durable = durable;
+  dp_status s = dp_nifti_write(v, path, &wo);
+  if (s == DP_OK && sidecar) {
+    char side[4096];
+    s = dp_sidecar_path(path, side, sizeof side);
+    dp_sidecar_write_opts so = DP_SIDECAR_WRITE_OPTS_INIT;
+    so.durable = durable;
+    if (s == DP_OK) s = dp_sidecar_write_with(v, side, &so);
+    if (s != DP_OK) unlink(path); /* never one without the other */
+  }
+  return s;
+}
+
+void dp_cli_remove_volume(const char *path) {
+  char side[4096];
+  unlink(path);
+  if (dp_sidecar_path(path, side, sizeof side) == DP_OK) unlink(side);
 }

@@ -63,7 +63,6 @@ typedef struct {
 enum { OPT_BASE = 1000, OPT_LABEL = 900, OPT_SERIES, OPT_THREADS, OPT_FSYNC, OPT_VARIANT };
 
 static int parse(int argc, char **argv, aug_opts *o) {
-  const dp_step_desc *tab = dp_step_table();
   int ntab = 0;
   struct option *lo = dp_cli_step_options(OPT_BASE, 12, &ntab);
   o->steps = calloc((size_t)argc + 1, sizeof *o->steps);
@@ -86,15 +85,7 @@ static int parse(int argc, char **argv, aug_opts *o) {
   long v;
   o->variant = -1;
   while (rc == 0 && (c = getopt_long(argc, argv, "o:n:qh", lo, NULL)) != -1) {
-    if (c >= OPT_BASE && c < OPT_BASE + ntab) {
-      int is_step = 0;
-      dp_step step;
-      if (dp_step_parse(tab[c - OPT_BASE].name, optarg, &step, &is_step, &o->st) != DP_OK)
-        rc = dp_cli_usage_error(&dp_cli_augment, "%s", dp_last_error());
-      else if (is_step)
-        o->steps[o->nsteps++] = step;
-      continue;
-    }
+    if (dp_cli_take_step(&dp_cli_augment, c, OPT_BASE, ntab, o->steps, &o->nsteps, &o->st, &rc)) continue;
     switch (c) {
       case 'o': o->output = optarg; break;
       case 'n':
@@ -141,30 +132,12 @@ static void input_stem(const char *input, char *out, size_t size) {
   snprintf(out, size, "%.*s", (int)len, b);
 }
 
+/* The draw's key goes into the sidecar, then the volume is written. */
 static dp_status write_one(dp_volume *v, const char *path, const char *augment, const aug_opts *o) {
   dp_status s = dp_volume_meta_set_json(v, "Augment", augment);
-  dp_nifti_write_opts wo = DP_NIFTI_WRITE_OPTS_INIT;
-  wo.threads = o->threads;
-  wo.durable = o->fsync;
-  if (s == DP_OK) s = dp_nifti_write(v, path, &wo);
-  if (s == DP_OK) {
-    char side[4096];
-    s = dp_sidecar_path(path, side, sizeof side);
-    dp_sidecar_write_opts so = DP_SIDECAR_WRITE_OPTS_INIT;
-    so.durable = o->fsync;
-    if (s == DP_OK) s = dp_sidecar_write_with(v, side, &so);
-    if (s != DP_OK) unlink(path);
-  }
-  return s;
+  return s == DP_OK ? dp_cli_write_volume(v, path, 1, o->threads, o->fsync) : s;
 }
 
-static void remove_outputs(const char *path) {
-  char side[4096];
-  unlink(path);
-  if (dp_sidecar_path(path, side, sizeof side) == DP_OK) unlink(side);
-}
-
-/* Makes variant k from copies of the inputs and writes it. */
 static int one_variant(const aug_opts *o, const dp_volume *img0, const dp_volume *lab0, long k,
                        const char *stem, int width) {
   char ipath[4096], lpath[4096];
@@ -202,7 +175,7 @@ static int one_variant(const aug_opts *o, const dp_volume *img0, const dp_volume
     if (steps) dp_volume_meta_set_json(lab, "PrepSteps", steps);
     if ((s = write_one(lab, lpath, augment, o)) != DP_OK) {
       rc = dp_cli_fail_status(s, lpath);
-      remove_outputs(ipath); /* never an image without its label */
+      dp_cli_remove_volume(ipath); /* never an image without its label */
     }
   }
   if (!rc && !o->quiet) fprintf(stderr, "dcmprep: wrote %s%s\n", ipath, lab ? " and its label" : "");

@@ -63,7 +63,6 @@ typedef struct {
 enum { OPT_BASE = 1000, OPT_LABEL = 900, OPT_LABEL_OUT, OPT_SERIES, OPT_NO_SIDECAR, OPT_THREADS, OPT_FSYNC, OPT_PREVIEW };
 
 static int parse(int argc, char **argv, prep_opts *o) {
-  const dp_step_desc *tab = dp_step_table();
   int ntab = 0;
   struct option *lo = dp_cli_step_options(OPT_BASE, 16, &ntab);
   o->steps = calloc((size_t)argc + 1, sizeof *o->steps);
@@ -86,15 +85,7 @@ static int parse(int argc, char **argv, prep_opts *o) {
   int c, rc = 0;
   long v;
   while (rc == 0 && (c = getopt_long(argc, argv, "o:qh", lo, NULL)) != -1) {
-    if (c >= OPT_BASE && c < OPT_BASE + ntab) {
-      int is_step = 0;
-      dp_step step;
-      if (dp_step_parse(tab[c - OPT_BASE].name, optarg, &step, &is_step, &o->st) != DP_OK)
-        rc = dp_cli_usage_error(&dp_cli_prep, "%s", dp_last_error());
-      else if (is_step)
-        o->steps[o->nsteps++] = step;
-      continue;
-    }
+    if (dp_cli_take_step(&dp_cli_prep, c, OPT_BASE, ntab, o->steps, &o->nsteps, &o->st, &rc)) continue;
     switch (c) {
       case 'o': o->output = optarg; break;
       case OPT_LABEL: o->label = optarg; break;
@@ -129,28 +120,6 @@ static int parse(int argc, char **argv, prep_opts *o) {
                      (o->label_out && strcmp(o->preview, o->label_out) == 0)))
     return dp_cli_usage_error(&dp_cli_prep, "--preview and an output name the same file");
   return 0;
-}
-
-static dp_status write_one(const dp_volume *v, const char *path, const prep_opts *o) {
-  dp_nifti_write_opts wo = DP_NIFTI_WRITE_OPTS_INIT;
-  wo.threads = o->threads;
-  wo.durable = o->fsync;
-  dp_status s = dp_nifti_write(v, path, &wo);
-  if (s == DP_OK && !o->no_sidecar) {
-    char side[4096];
-    s = dp_sidecar_path(path, side, sizeof side);
-    dp_sidecar_write_opts so = DP_SIDECAR_WRITE_OPTS_INIT;
-    so.durable = o->fsync;
-    if (s == DP_OK) s = dp_sidecar_write_with(v, side, &so);
-    if (s != DP_OK) unlink(path);
-  }
-  return s;
-}
-
-static void remove_outputs(const char *path) {
-  char side[4096];
-  unlink(path);
-  if (dp_sidecar_path(path, side, sizeof side) == DP_OK) unlink(side);
 }
 
 static int run(int argc, char **argv) {
@@ -200,16 +169,16 @@ static int run(int argc, char **argv) {
   dp_image_free(rows[0]);
   dp_image_free(rows[1]);
   if (!rc) {
-    s = write_one(img, o.output, &o);
+    s = dp_cli_write_volume(img, o.output, !o.no_sidecar, o.threads, o.fsync);
     if (s != DP_OK) rc = dp_cli_fail_status(s, o.output);
   }
   if (!rc && lab) {
     const char *steps = dp_volume_meta_get(img, "PrepSteps", NULL);
     if (steps) dp_volume_meta_set_json(lab, "PrepSteps", steps);
-    s = write_one(lab, o.label_out, &o);
+    s = dp_cli_write_volume(lab, o.label_out, !o.no_sidecar, o.threads, o.fsync);
     if (s != DP_OK) {
       rc = dp_cli_fail_status(s, o.label_out);
-      remove_outputs(o.output); /* never one without the other */
+      dp_cli_remove_volume(o.output); /* never one without the other */
     }
   }
   if (!rc && picture) {
@@ -218,8 +187,8 @@ static int run(int argc, char **argv) {
     s = dp_png_write(picture, o.preview, &pw);
     if (s != DP_OK) {
       rc = dp_cli_fail_status(s, o.preview);
-      remove_outputs(o.output);
-      if (lab) remove_outputs(o.label_out);
+      dp_cli_remove_volume(o.output);
+      if (lab) dp_cli_remove_volume(o.label_out);
     }
   }
   dp_image_free(picture);
