@@ -3,7 +3,7 @@
 # on the bundled sample (a synthetic CT series generated at build time):
 # scan -> convert to NIfTI + JSON sidecar -> prep (reorient, resample, crop
 # to the body, CT window; and z-score normalisation) with a before/after
-# preview PNG -> preview of the result -> info.
+# preview PNG -> augment (3 reproducible random variants) -> previews -> info.
 # usage: tools/quickstart.sh [BUILD_DIR]     (default: build)
 set -eu
 cd "$(dirname "$0")/.."
@@ -35,8 +35,14 @@ echo
 echo "== dcmprep preview $out/ct_ras_2mm_window.nii.gz"
 "$cli" preview "$out/ct_ras_2mm_window.nii.gz" -o "$out/ct_ras_2mm_window.png"
 echo
+echo "== dcmprep augment: 3 variants (rotate, zoom, shift, elastic, gamma), seed 1"
+"$cli" augment "$out/ct_ras_2mm_window.nii.gz" -o "$out/augmented" -n 3 --seed 1 \
+  --rand-rotate 10 --rand-zoom 0.9,1.1 --rand-shift 5 --rand-elastic 300,8 --rand-gamma 0.8,1.25
+"$cli" preview "$out/augmented/ct_ras_2mm_window_aug000.nii.gz" -o "$out/augmented/aug000.png"
+echo
 echo "== dcmprep info"
 for f in "$out"/*.nii.gz; do "$cli" info "$f"; echo; done
+ls -l "$out/augmented"
 echo
 echo "Outputs are in $(pwd)/$out:"
 ls -l "$out"
