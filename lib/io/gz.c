@@ -36,6 +36,10 @@ typedef struct {
   unsigned char **out;  /* per block in the batch: compressed member */
   size_t *out_len;
   size_t out_cap;
+  /* per worker, kept across batches (a compressor's setup is not free):
+   * the level's, and for the automatic level the probe's and the flat one */
+  struct libdeflate_compressor **z, **probe, **flat;
+  unsigned char **scratch;
 } wctx;
 
 /* Copies uncompressed bytes [off, off + n) of the part sequence to dst. */
@@ -89,23 +93,19 @@ static int block_is_flat(struct libdeflate_compressor *probe, const unsigned cha
 static dp_status compress_worker(void *vctx, int64_t w) {
   wctx *c = vctx;
   int autolevel = c->level == 0;
-  struct libdeflate_compressor *z = libdeflate_alloc_compressor(autolevel ? AUTO_LEVEL : c->level);
-  struct libdeflate_compressor *probe = autolevel ? libdeflate_alloc_compressor(1) : NULL;
-  struct libdeflate_compressor *flat = autolevel ? libdeflate_alloc_compressor(FLAT_LEVEL) : NULL;
-  unsigned char *scratch = NULL;
-  if (!z || (autolevel && (!probe || !flat))) {
-    libdeflate_free_compressor(z);
-    libdeflate_free_compressor(probe);
-    libdeflate_free_compressor(flat);
-    return dp__error(DP_ENOMEM, "out of memory for a compressor");
-  }
+  if (!c->z[w]) c->z[w] = libdeflate_alloc_compressor(autolevel ? AUTO_LEVEL : c->level);
+  if (autolevel && !c->probe[w]) c->probe[w] = libdeflate_alloc_compressor(1);
+  if (autolevel && !c->flat[w]) c->flat[w] = libdeflate_alloc_compressor(FLAT_LEVEL);
+  struct libdeflate_compressor *z = c->z[w], *probe = c->probe[w], *flat = c->flat[w];
+  unsigned char *scratch = c->scratch[w];
+  if (!z || (autolevel && (!probe || !flat))) return dp__error(DP_ENOMEM, "out of memory for a compressor");
   dp_status s = DP_OK;
   for (size_t b = (size_t)w; b < c->nblocks; b += (size_t)c->workers) {
     size_t off = (c->first_block + b) * DP__GZ_BLOCK;
     size_t n = c->total - off < DP__GZ_BLOCK ? c->total - off : DP__GZ_BLOCK;
     const unsigned char *src = direct(c, off, n);
     if (!src) {
-      if (!scratch && !(scratch = malloc(DP__GZ_BLOCK))) {
+      if (!scratch && !(scratch = c->scratch[w] = malloc(DP__GZ_BLOCK))) {
         s = dp__error(DP_ENOMEM, "out of memory");
         break;
       }
@@ -131,10 +131,6 @@ static dp_status compress_worker(void *vctx, int64_t w) {
     put32(m + HDR + clen + 4, (uint32_t)n);
     c->out_len[b] = mlen;
   }
-  free(scratch);
-  libdeflate_free_compressor(z);
-  libdeflate_free_compressor(probe);
-  libdeflate_free_compressor(flat);
   return s;
 }
 
@@ -156,7 +152,14 @@ dp_status dp__gz_write(dp__atomic_file *af, const void *const parts[], const siz
   c.out_cap = HDR + TRL + libdeflate_deflate_compress_bound(NULL, DP__GZ_BLOCK);
   c.out = calloc(batch, sizeof *c.out);
   c.out_len = calloc(batch, sizeof *c.out_len);
-  dp_status s = c.out && c.out_len ? DP_OK : dp__error(DP_ENOMEM, "out of memory");
+  size_t nw = (size_t)c.workers;
+  c.z = calloc(nw, sizeof *c.z);
+  c.probe = calloc(nw, sizeof *c.probe);
+  c.flat = calloc(nw, sizeof *c.flat);
+  c.scratch = calloc(nw, sizeof *c.scratch);
+  dp_status s = c.out && c.out_len && c.z && c.probe && c.flat && c.scratch
+                    ? DP_OK
+                    : dp__error(DP_ENOMEM, "out of memory");
   for (size_t i = 0; s == DP_OK && i < batch; i++)
     if (!(c.out[i] = malloc(c.out_cap))) s = dp__error(DP_ENOMEM, "out of memory");
   for (size_t first = 0; s == DP_OK && first < nblocks; first += batch) {
@@ -168,6 +171,16 @@ dp_status dp__gz_write(dp__atomic_file *af, const void *const parts[], const siz
   }
   if (c.out)
     for (size_t i = 0; i < batch; i++) free(c.out[i]);
+  for (size_t w = 0; w < nw; w++) {
+    if (c.z) libdeflate_free_compressor(c.z[w]);
+    if (c.probe) libdeflate_free_compressor(c.probe[w]);
+    if (c.flat) libdeflate_free_compressor(c.flat[w]);
+    if (c.scratch) free(c.scratch[w]);
+  }
+  free(c.z);
+  free(c.probe);
+  free(c.flat);
+  free(c.scratch);
   free(c.out);
   free(c.out_len);
   return s;
