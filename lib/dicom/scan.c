@@ -98,7 +98,7 @@ static dp_status walk(const char *path, walk_out *w, int depth) {
   }
   closedir(d);
   /* sorted, so that results do not depend on the file system's order */
-  qsort(names.v, (size_t)names.n, sizeof *names.v, cmp_str);
+  if (names.n > 1) qsort(names.v, (size_t)names.n, sizeof *names.v, cmp_str);
   for (int i = 0; i < names.n; i++) {
     struct stat ls, ts;
     const char *p = names.v[i];
