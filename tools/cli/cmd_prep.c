@@ -207,5 +207,5 @@ static int run(int argc, char **argv) {
   return rc;
 }
 
-const dp_cli_command dp_cli_prep = {"prep", "reorient, resample, crop: steps in the order written",
+const dp_cli_command dp_cli_prep = {"prep", "steps in the order written: reorient, resample, crop, window, normalise, augment",
                                     NULL, run, print_help};
