@@ -30,6 +30,19 @@ dp_status dp__error_prefix(dp_status s, const char *prefix);
 /* Sends a message to the log callback, if one is installed. */
 void dp__log(dp_log_level level, const char *fmt, ...) DP__PRINTF(2, 3);
 
+/* Chan et al.'s pairwise update: merges a part of pn values with mean pmean
+ * and sum of squared deviations pm2 into the running (*n, *mean, *m2).  The
+ * same merge order gives the same result, whatever the thread count. */
+static inline void dp__moments_merge(int64_t *n, double *mean, double *m2, int64_t pn, double pmean,
+                                     double pm2) {
+  if (pn <= 0) return;
+  int64_t t = *n + pn;
+  double d = pmean - *mean;
+  *mean += d * (double)pn / (double)t;
+  *m2 += pm2 + d * d * (double)*n * (double)pn / (double)t;
+  *n = t;
+}
+
 /* Overflow-checked a*b for sizes; returns 0 and sets *out on success. */
 int dp__mul_overflow(size_t a, size_t b, size_t *out);
 

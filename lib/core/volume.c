@@ -249,11 +249,7 @@ dp_status dp_volume_compute_stats(const dp_volume *v, dp_volume_stats *out) {
     if (!p.count) continue;
     if (p.min < t.min) t.min = p.min;
     if (p.max > t.max) t.max = p.max;
-    int64_t n = t.count + p.count;
-    double d = p.mean - t.mean;
-    t.mean += d * (double)p.count / (double)n;
-    t.m2 += p.m2 + d * d * (double)t.count * (double)p.count / (double)n;
-    t.count = n;
+    dp__moments_merge(&t.count, &t.mean, &t.m2, p.count, p.mean, p.m2);
   }
   free(parts);
   out->count = t.count;

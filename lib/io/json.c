@@ -214,3 +214,15 @@ dp_status dp__json_finish(dp__json *j, char **out, size_t *len) {
   memset(j, 0, sizeof *j);
   return DP_OK;
 }
+
+void dp__json_vec3(dp__json *j, const char *key, const double v[3]) {
+  dp__json_begin_array(j, key);
+  for (int d = 0; d < 3; d++) dp__json_num(j, NULL, v[d]);
+  dp__json_end_array(j);
+}
+
+void dp__json_ivec3(dp__json *j, const char *key, const int64_t v[3]) {
+  dp__json_begin_array(j, key);
+  for (int d = 0; d < 3; d++) dp__json_int(j, NULL, v[d]);
+  dp__json_end_array(j);
+}

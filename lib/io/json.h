@@ -42,6 +42,9 @@ void dp__json_null(dp__json *j, const char *key);
 void dp__json_raw(dp__json *j, const char *key, const char *json);
 /* Writes a 4x4 matrix as an array of four row arrays. */
 void dp__json_mat4(dp__json *j, const char *key, const dp_mat4 *m);
+/* Writes three numbers (or three integers) as an array. */
+void dp__json_vec3(dp__json *j, const char *key, const double v[3]);
+void dp__json_ivec3(dp__json *j, const char *key, const int64_t v[3]);
 /* Writes every metadata entry of v as members of the current object. */
 void dp__json_meta(dp__json *j, const dp_volume *v);
 

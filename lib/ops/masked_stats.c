@@ -164,11 +164,7 @@ dp_status dp_masked_stats_compute(const dp_volume *v, const dp_mask *mask, int t
       if (!p.count) continue;
       if (p.min < t.min) t.min = p.min;
       if (p.max > t.max) t.max = p.max;
-      int64_t n = t.count + p.count;
-      double d = p.mean - t.mean;
-      t.mean += d * (double)p.count / (double)n;
-      t.m2 += p.m2 + d * d * (double)t.count * (double)p.count / (double)n;
-      t.count = n;
+      dp__moments_merge(&t.count, &t.mean, &t.m2, p.count, p.mean, p.m2);
     }
     if (t.count) r = (dp_masked_stats){t.count, t.min, t.max, t.mean, sqrt(t.m2 / (double)t.count)};
   }

@@ -28,18 +28,6 @@ static const char *step_name(dp_step_kind k) {
   }
 }
 
-static void json_vec(dp__json *j, const char *key, const double v[3]) {
-  dp__json_begin_array(j, key);
-  for (int d = 0; d < 3; d++) dp__json_num(j, NULL, v[d]);
-  dp__json_end_array(j);
-}
-
-static void json_ivec(dp__json *j, const char *key, const int64_t v[3]) {
-  dp__json_begin_array(j, key);
-  for (int d = 0; d < 3; d++) dp__json_int(j, NULL, v[d]);
-  dp__json_end_array(j);
-}
-
 static uint64_t step_key(const dp_pipeline_settings *st, int index) {
   return dp_rng_key(st->seed, st->name_hash, st->variant, (uint64_t)index);
 }
@@ -96,7 +84,7 @@ static dp_status crop_box(const dp_step *sp, uint64_t key, const dp_aug_chain *c
     lo[d] = lo[d] < a[d] ? a[d] : lo[d] > b[d] ? b[d] : lo[d];
   }
   dp__json_str(j, "centre", "label");
-  json_ivec(j, "label_voxel", ijk);
+  dp__json_ivec3(j, "label_voxel", ijk);
   return DP_OK;
 }
 
@@ -130,13 +118,13 @@ static dp_status add_step(const dp_step *sp, int index, const dp_pipeline_settin
     }
     case DP_STEP_RAND_ROTATE:
       for (int d = 0; d < 3; d++) v[d] = dp_rng_range(key, 1 + (uint64_t)d, sp->lo[d], sp->hi[d]);
-      json_vec(j, "angles_deg", v);
+      dp__json_vec3(j, "angles_deg", v);
       return dp_aug_rotate(c, v);
     case DP_STEP_RAND_ZOOM:
       for (int d = 0; d < 3; d++)
         v[d] = dp_rng_range(key, 1 + (uint64_t)(st->anisotropic ? d : 0), sp->lo[0], sp->hi[0]);
       dp__json_bool(j, "anisotropic", st->anisotropic);
-      json_vec(j, "zoom", v);
+      dp__json_vec3(j, "zoom", v);
       return dp_aug_zoom(c, v);
     case DP_STEP_RAND_SHIFT: {
       double mm[3];
@@ -145,8 +133,8 @@ static dp_status add_step(const dp_step *sp, int index, const dp_pipeline_settin
         v[d] = sp->mode ? t / 100 * (double)c->dim[d] : t / sp_mm[d];
         mm[d] = v[d] * sp_mm[d];
       }
-      json_vec(j, "shift_voxels", v);
-      json_vec(j, "shift_mm", mm);
+      dp__json_vec3(j, "shift_voxels", v);
+      dp__json_vec3(j, "shift_mm", mm);
       return dp_aug_shift(c, v);
     }
     case DP_STEP_RAND_ELASTIC: {
@@ -160,8 +148,8 @@ static dp_status add_step(const dp_step *sp, int index, const dp_pipeline_settin
       dp__json_num(j, "alpha", sp->v[0]);
       dp__json_num(j, "sigma", sp->v[1]);
       dp__json_str(j, "units", sp->mode ? "mm" : "voxels");
-      json_vec(j, "alpha_voxels", alpha);
-      json_vec(j, "sigma_voxels", sigma);
+      dp__json_vec3(j, "alpha_voxels", alpha);
+      dp__json_vec3(j, "sigma_voxels", sigma);
       return dp_aug_elastic(c, alpha, sigma, seed);
     }
     case DP_STEP_RAND_CROP:
@@ -169,8 +157,8 @@ static dp_status add_step(const dp_step *sp, int index, const dp_pipeline_settin
       int64_t lo[3];
       s = crop_box(sp, key, c, lab, lo, j);
       if (s != DP_OK) return s;
-      json_ivec(j, "origin_voxel", lo);
-      json_ivec(j, "shape", sp->n);
+      dp__json_ivec3(j, "origin_voxel", lo);
+      dp__json_ivec3(j, "shape", sp->n);
       return dp_aug_crop(c, lo, sp->n);
     }
     default: return dp__error(DP_EINVAL, "step %d is not a spatial augmentation", (int)sp->kind);
@@ -215,8 +203,8 @@ dp_status dp__run_augment_spatial(const dp_step *steps, int first, int count,
   }
   free(field);
   if (s != DP_OK) return s;
-  json_ivec(j, "shape_before", img->dim);
-  json_ivec(j, "shape", c.dim);
+  dp__json_ivec3(j, "shape_before", img->dim);
+  dp__json_ivec3(j, "shape", c.dim);
   dp__json_mat4(j, "voxel_out_to_in", &c.out_to_in);
   dp_mat4 world = dp_aug_world_matrix(&c);
   dp__json_mat4(j, "world_out_to_in", &world);

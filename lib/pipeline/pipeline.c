@@ -341,18 +341,6 @@ static const char *fill_name(dp_fill f) {
   return f == DP_FILL_MIN ? "min" : f == DP_FILL_EDGE ? "edge" : "constant";
 }
 
-static void json_vec(dp__json *j, const char *key, const double v[3]) {
-  dp__json_begin_array(j, key);
-  for (int d = 0; d < 3; d++) dp__json_num(j, NULL, v[d]);
-  dp__json_end_array(j);
-}
-
-static void json_ivec(dp__json *j, const char *key, const int64_t v[3]) {
-  dp__json_begin_array(j, key);
-  for (int d = 0; d < 3; d++) dp__json_int(j, NULL, v[d]);
-  dp__json_end_array(j);
-}
-
 /* Appends the step record j (an object) to the image's PrepSteps array. */
 static dp_status record(dp_volume *img, dp__json *j) {
   char *text = NULL;
@@ -453,14 +441,14 @@ static dp_status run_step(const dp_step *sp, const dp_pipeline_settings *st, con
       int aa = st->antialias && st->interp != DP_INTERP_NEAREST && (sigma[0] > 0 || sigma[1] > 0 || sigma[2] > 0);
       dp__json_str(j, "step", sp->kind == DP_STEP_SPACING ? "spacing" : sp->kind == DP_STEP_SHAPE ? "shape" : "like");
       if (sp->kind == DP_STEP_LIKE) dp__json_str(j, "reference", sp->path);
-      json_ivec(j, "shape_before", img->dim);
-      json_ivec(j, "shape", dim);
-      json_vec(j, "spacing_before", before);
-      json_vec(j, "spacing", after);
+      dp__json_ivec3(j, "shape_before", img->dim);
+      dp__json_ivec3(j, "shape", dim);
+      dp__json_vec3(j, "spacing_before", before);
+      dp__json_vec3(j, "spacing", after);
       dp__json_str(j, "interp", dp_interp_name(st->interp));
       dp__json_str(j, "fill", fill_name(st->fill));
       if (st->fill == DP_FILL_CONSTANT) dp__json_num(j, "fill_value", st->fill_value);
-      if (aa) json_vec(j, "antialias_sigma_voxels", sigma);
+      if (aa) dp__json_vec3(j, "antialias_sigma_voxels", sigma);
       else dp__json_null(j, "antialias_sigma_voxels");
       if (lab) dp__json_str(j, "label_interp", dp_interp_name(st->label_interp));
       dp__json_mat4(j, "ijk_to_ras", &aff);
@@ -500,9 +488,9 @@ static dp_status run_step(const dp_step *sp, const dp_pipeline_settings *st, con
         dp__json_num(j, "threshold", thr);
         dp__json_num(j, "margin_mm", st->margin_mm);
       }
-      json_ivec(j, "shape_before", img->dim);
-      json_ivec(j, "origin_voxel", lo);
-      json_ivec(j, "shape", dim);
+      dp__json_ivec3(j, "shape_before", img->dim);
+      dp__json_ivec3(j, "origin_voxel", lo);
+      dp__json_ivec3(j, "shape", dim);
       dp__json_str(j, "fill", fill_name(st->fill));
       return DP_OK;
     }
