@@ -8,7 +8,7 @@
 
 #include "cli/cli.h"
 
-static const dp_cli_command *const commands[] = {&dp_cli_scan, &dp_cli_convert, &dp_cli_prep, &dp_cli_augment, &dp_cli_preview, &dp_cli_stats, &dp_cli_info, NULL};
+static const dp_cli_command *const commands[] = {&dp_cli_scan, &dp_cli_convert, &dp_cli_prep, &dp_cli_augment, &dp_cli_batch, &dp_cli_preview, &dp_cli_stats, &dp_cli_info, NULL};
 
 static void print_usage(FILE *f) {
   fputs("usage: dcmprep <command> [options]\n"

@@ -142,6 +142,49 @@ DP_API dp_status dp_pipeline_run(const dp_step *steps, int nsteps,
                                  const dp_pipeline_settings *settings, dp_volume **image,
                                  dp_volume **label);
 
+/* A pipeline as written: the words of the table (steps and settings) in
+ * order, kept both parsed and as text.  Its text form, one word per line,
+ * is the pipeline file format (docs/scale.md):
+ *
+ *   # comments and blank lines are ignored
+ *   --canonical
+ *   --spacing 1,1,1
+ *   interp cubic                 (the "--" is optional)
+ *   --crop-foreground=-500       ("=" or spaces before the value)
+ *
+ * A value runs to the end of its line (leading and trailing blanks removed),
+ * so a path may hold spaces.  Relative paths (--like) are taken as given,
+ * from the folder the command runs in. */
+typedef struct dp_pipeline dp_pipeline;
+
+/* An empty pipeline with default settings.  DP_ENOMEM on failure. */
+DP_API dp_status dp_pipeline_new(dp_pipeline **out);
+DP_API void dp_pipeline_free(dp_pipeline *p);
+
+/* Appends one word (name without "--", arg NULL when it has none) after
+ * checking it with dp_step_parse.  DP_EINVAL with a message otherwise. */
+DP_API dp_status dp_pipeline_add(dp_pipeline *p, const char *name, const char *arg);
+
+/* Appends every line of text (the file format above); `origin` names it in
+ * messages ("pipe.txt line 3: ...").  On failure p is left as it was. */
+DP_API dp_status dp_pipeline_parse(dp_pipeline *p, const char *text, const char *origin);
+
+/* Reads and parses a pipeline file (at most 1 MiB). */
+DP_API dp_status dp_pipeline_load(dp_pipeline *p, const char *path);
+
+/* The steps, their count, and the settings (writable, e.g. for threads or
+ * the random key's name_hash). */
+DP_API const dp_step *dp_pipeline_steps(const dp_pipeline *p, int *nsteps);
+DP_API dp_pipeline_settings *dp_pipeline_settings_of(dp_pipeline *p);
+
+/* The canonical text: a header comment, then "--name" or "--name value" per
+ * line, in the order added.  Parsing it gives the same pipeline.  Owned by
+ * p, valid until the next change. */
+DP_API const char *dp_pipeline_text(const dp_pipeline *p);
+
+/* Writes the canonical text to path atomically. */
+DP_API dp_status dp_pipeline_save(const dp_pipeline *p, const char *path);
+
 #ifdef __cplusplus
 }
 #endif

@@ -28,6 +28,22 @@ extern "C" {
  * refused with DP_ELIMIT before anything is allocated. */
 #define DP_MAX_VOXELS ((int64_t)1 << 36)
 
+/* Process-wide resource limits, checked by dp_volume_new (and so by every
+ * loader and step, since all voxel buffers are volumes) before it allocates:
+ * a volume of more than max_voxels voxels is refused, and so is one whose
+ * bytes would bring the volumes alive at once above max_bytes.  Refusals
+ * are DP_ELIMIT with a message giving the sizes.  0 means no limit (the
+ * default).  Codec and compression scratch buffers are not counted.  Set it
+ * at start-up; it is read atomically. */
+typedef struct dp_limits {
+  int64_t max_voxels;
+  int64_t max_bytes;
+} dp_limits;
+DP_API void dp_set_limits(const dp_limits *limits);
+DP_API dp_limits dp_get_limits(void);
+/* Bytes held by volumes alive now (accounted by dp_volume_new/_free). */
+DP_API int64_t dp_volume_bytes_in_use(void);
+
 typedef struct dp_meta dp_meta; /* opaque; use dp_volume_meta_*() */
 
 typedef struct dp_volume {

@@ -27,6 +27,12 @@ dp_status dp__error(dp_status s, const char *fmt, ...) DP__PRINTF(2, 3);
  * such as a file name to an error raised deeper down).  Returns s. */
 dp_status dp__error_prefix(dp_status s, const char *prefix);
 
+/* Resource limits (limits.c): accounts nbytes for a new volume of `voxels`
+ * voxels, or refuses it (DP_ELIMIT, message set) without accounting;
+ * release gives the bytes back when the volume is freed. */
+dp_status dp__limits_acquire(const int64_t dim[4], int64_t voxels, size_t nbytes);
+void dp__limits_release(size_t nbytes);
+
 /* Sends a message to the log callback, if one is installed. */
 void dp__log(dp_log_level level, const char *fmt, ...) DP__PRINTF(2, 3);
 

@@ -48,11 +48,14 @@ struct option;
 struct option *dp_cli_step_options(int base, int extra, int *ntab);
 
 /* Inside a getopt loop: when c is one of the step table's options (base ..
- * base + ntab - 1), parses optarg into a step (appended to steps) or a
- * setting and returns 1, setting *rc to the usage error when the value is
- * bad; returns 0 for any other option. */
-int dp_cli_take_step(const dp_cli_command *cmd, int c, int base, int ntab, dp_step *steps, int *nsteps,
-                     dp_pipeline_settings *st, int *rc);
+ * base + ntab - 1), appends the word with optarg to p (a step or a setting)
+ * and returns 1, setting *rc to the usage error when the value is bad;
+ * returns 0 for any other option. */
+int dp_cli_take_step(const dp_cli_command *cmd, int c, int base, int ntab, dp_pipeline *p, int *rc);
+
+/* --pipeline FILE: appends the file's words to p.  Returns 0, or the exit
+ * status after printing the error (1 unreadable, 2 a bad word). */
+int dp_cli_take_pipeline_file(const dp_cli_command *cmd, dp_pipeline *p, const char *path);
 
 /* Writes v as NIfTI at path (atomically) and, when sidecar, its JSON sidecar;
  * if the sidecar fails the NIfTI is removed. */
@@ -67,6 +70,12 @@ int dp_cli_convert_dicom(int npaths, char **paths, const dp_cli_dicom_opts *o);
 /* Output name from a template: fields reduced to [A-Za-z0-9._-], never empty,
  * never "." or "..", at most size-1 chars. */
 void dp_cli_series_name(const char *tmpl, const dp_series_info *si, char *out, size_t size);
+
+/* A name reduced as the template's fields are: only [A-Za-z0-9._-], no
+ * leading dot, dash or underscore; may come out empty. */
+void dp_cli_clean_name(const char *in, char *out, size_t size);
+
+extern const dp_cli_command dp_cli_batch;
 
 /* Prints "dcmprep: <message>" on stderr; returns DP_EXIT_ERROR. */
 int dp_cli_fail(const char *fmt, ...)
@@ -89,6 +98,23 @@ int dp_cli_usage_error(const dp_cli_command *cmd, const char *fmt, ...)
 
 /* Parses a whole decimal integer in [lo, hi]; returns 0 on success. */
 int dp_cli_parse_int(const char *s, long lo, long hi, long *out);
+
+/* Parses a positive size: a number with an optional suffix K, M, G, T
+ * (powers of 1024; "KiB", "MB" and the like are read the same way), at
+ * least 1.  Returns 0 on success. */
+int dp_cli_parse_size(const char *s, int64_t *out);
+
+/* --max-voxels N and --max-memory SIZE (name without "--"): parses arg
+ * and sets the process-wide limit (dp_set_limits).  Returns 0, or the usage
+ * error's exit status after printing it. */
+int dp_cli_take_limit(const dp_cli_command *cmd, const char *name, const char *arg);
+
+/* Help lines for the two limit options. */
+#define DP_CLI_LIMITS_HELP                                                                  \
+  "  --max-voxels N        refuse any volume of more than N voxels, before\n"              \
+  "                        allocating it (suffix K, M, G: times 1024...)\n"               \
+  "  --max-memory SIZE     refuse work that would hold more than SIZE bytes of\n"          \
+  "                        volumes at once (suffix K, M, G: KiB, MiB, GiB)\n"
 
 /* Non-zero when path names a NIfTI file by its suffix (.nii or .nii.gz). */
 int dp_cli_is_nifti_name(const char *path);

@@ -42,16 +42,17 @@ struct option *dp_cli_step_options(int base, int extra, int *ntab) {
   return lo;
 }
 
-int dp_cli_take_step(const dp_cli_command *cmd, int c, int base, int ntab, dp_step *steps, int *nsteps,
-                     dp_pipeline_settings *st, int *rc) {
+int dp_cli_take_step(const dp_cli_command *cmd, int c, int base, int ntab, dp_pipeline *p, int *rc) {
   if (c < base || c >= base + ntab) return 0;
-  int is_step = 0;
-  dp_step step;
-  if (dp_step_parse(dp_step_table()[c - base].name, optarg, &step, &is_step, st) != DP_OK)
+  if (dp_pipeline_add(p, dp_step_table()[c - base].name, optarg) != DP_OK)
     *rc = dp_cli_usage_error(cmd, "%s", dp_last_error());
-  else if (is_step)
-    steps[(*nsteps)++] = step;
   return 1;
+}
+
+int dp_cli_take_pipeline_file(const dp_cli_command *cmd, dp_pipeline *p, const char *path) {
+  dp_status s = dp_pipeline_load(p, path);
+  if (s == DP_OK) return 0;
+  return s == DP_EIO ? dp_cli_fail_status(s, path) : dp_cli_usage_error(cmd, "%s", dp_last_error());
 }
 
 dp_status dp_cli_write_volume(const dp_volume *v, const char *path, int sidecar, int threads, int durable) {

@@ -42,6 +42,35 @@ int dp_cli_parse_int(const char *s, long lo, long hi, long *out) {
   return 0;
 }
 
+int dp_cli_take_limit(const dp_cli_command *cmd, const char *name, const char *arg) {
+  int64_t v = 0;
+  int mem = strcmp(name, "max-memory") == 0;
+  if (dp_cli_parse_size(arg, &v))
+    return dp_cli_usage_error(cmd, "--%s needs %s, not '%s'", name, mem ? "a size such as 4G" : "a positive count", arg);
+  dp_limits l = dp_get_limits();
+  if (mem) l.max_bytes = v;
+  else l.max_voxels = v;
+  dp_set_limits(&l);
+  return 0;
+}
+
+int dp_cli_parse_size(const char *s, int64_t *out) {
+  char *end = NULL;
+  errno = 0;
+  double v = strtod(s, &end);
+  if (errno || end == s || !(v > 0)) return -1;
+  double m = 1;
+  if (*end == 'k' || *end == 'K') m = 1024.0, end++;
+  else if (*end == 'm' || *end == 'M') m = 1024.0 * 1024, end++;
+  else if (*end == 'g' || *end == 'G') m = 1024.0 * 1024 * 1024, end++;
+  else if (*end == 't' || *end == 'T') m = 1024.0 * 1024 * 1024 * 1024, end++;
+  if ((*end == 'i' || *end == 'I') && m > 1) end++;
+  if (*end == 'b' || *end == 'B') end++;
+  if (*end || v * m > 9.0e18 || v * m < 1) return -1;
+  *out = (int64_t)(v * m);
+  return 0;
+}
+
 static int ends_with(const char *s, const char *suffix) {
   size_t n = strlen(s), m = strlen(suffix);
   return n >= m && strcmp(s + n - m, suffix) == 0;

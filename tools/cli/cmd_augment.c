@@ -41,6 +41,9 @@ static const char outro[] =
     "  --label L             label volume (NIfTI, integer type) on INPUT's grid\n"
     "  --series N            DICOM input: the series number to use\n"
     "  --fsync               sync the outputs to disk (default: atomic, not synced)\n"
+    "  --pipeline FILE       the steps and settings written in FILE, here (one per\n"
+    "                        line, as on the command line; see docs/scale.md)\n"
+    DP_CLI_LIMITS_HELP
     "  --threads N           worker threads (default: all cores, or $DCMPREP_THREADS)\n"
     "  -q, --quiet           no messages\n"
     "  -h, --help            show this help\n";
@@ -55,18 +58,18 @@ typedef struct {
   const char *output, *label, *series;
   long count, variant;
   int threads, quiet, fsync;
-  dp_step *steps;
+  dp_pipeline *pipe; /* the steps and settings as given */
+  const dp_step *steps;
   int nsteps;
   dp_pipeline_settings st;
 } aug_opts;
 
-enum { OPT_BASE = 1000, OPT_LABEL = 900, OPT_SERIES, OPT_THREADS, OPT_FSYNC, OPT_VARIANT };
+enum { OPT_BASE = 1000, OPT_LABEL = 900, OPT_SERIES, OPT_THREADS, OPT_FSYNC, OPT_VARIANT, OPT_PIPELINE, OPT_MAX_VOXELS, OPT_MAX_MEMORY };
 
 static int parse(int argc, char **argv, aug_opts *o) {
   int ntab = 0;
-  struct option *lo = dp_cli_step_options(OPT_BASE, 12, &ntab);
-  o->steps = calloc((size_t)argc + 1, sizeof *o->steps);
-  if (!lo || !o->steps) {
+  struct option *lo = dp_cli_step_options(OPT_BASE, 16, &ntab);
+  if (!lo || dp_pipeline_new(&o->pipe) != DP_OK) {
     free(lo);
     return dp_cli_fail("out of memory");
   }
@@ -78,6 +81,9 @@ static int parse(int argc, char **argv, aug_opts *o) {
   lo[k++] = (struct option){"series", required_argument, NULL, OPT_SERIES};
   lo[k++] = (struct option){"fsync", no_argument, NULL, OPT_FSYNC};
   lo[k++] = (struct option){"threads", required_argument, NULL, OPT_THREADS};
+  lo[k++] = (struct option){"pipeline", required_argument, NULL, OPT_PIPELINE};
+  lo[k++] = (struct option){"max-voxels", required_argument, NULL, OPT_MAX_VOXELS};
+  lo[k++] = (struct option){"max-memory", required_argument, NULL, OPT_MAX_MEMORY};
   lo[k++] = (struct option){"quiet", no_argument, NULL, 'q'};
   lo[k++] = (struct option){"help", no_argument, NULL, 'h'};
   lo[k] = (struct option){NULL, 0, NULL, 0};
@@ -85,7 +91,7 @@ static int parse(int argc, char **argv, aug_opts *o) {
   long v;
   o->variant = -1;
   while (rc == 0 && (c = getopt_long(argc, argv, "o:n:qh", lo, NULL)) != -1) {
-    if (dp_cli_take_step(&dp_cli_augment, c, OPT_BASE, ntab, o->steps, &o->nsteps, &o->st, &rc)) continue;
+    if (dp_cli_take_step(&dp_cli_augment, c, OPT_BASE, ntab, o->pipe, &rc)) continue;
     switch (c) {
       case 'o': o->output = optarg; break;
       case 'n':
@@ -99,10 +105,13 @@ static int parse(int argc, char **argv, aug_opts *o) {
       case OPT_LABEL: o->label = optarg; break;
       case OPT_SERIES: o->series = optarg; break;
       case OPT_FSYNC: o->fsync = 1; break;
+      case OPT_PIPELINE: rc = dp_cli_take_pipeline_file(&dp_cli_augment, o->pipe, optarg); break;
+      case OPT_MAX_VOXELS: rc = dp_cli_take_limit(&dp_cli_augment, "max-voxels", optarg); break;
+      case OPT_MAX_MEMORY: rc = dp_cli_take_limit(&dp_cli_augment, "max-memory", optarg); break;
       case OPT_THREADS:
         if (dp_cli_parse_int(optarg, 1, 256, &v))
           rc = dp_cli_usage_error(&dp_cli_augment, "--threads needs an integer 1..256, not '%s'", optarg);
-        o->threads = o->st.threads = (int)v;
+        o->threads = (int)v;
         break;
       case 'q': o->quiet = 1; break;
       case 'h': print_help(stdout); rc = -1; break;
@@ -111,6 +120,9 @@ static int parse(int argc, char **argv, aug_opts *o) {
   }
   free(lo);
   if (rc) return rc;
+  o->steps = dp_pipeline_steps(o->pipe, &o->nsteps);
+  o->st = *dp_pipeline_settings_of(o->pipe);
+  o->st.threads = o->threads;
   if (!o->output) return dp_cli_usage_error(&dp_cli_augment, "-o DIR is required");
   if (!o->count) return dp_cli_usage_error(&dp_cli_augment, "-n N is required");
   if (o->variant >= o->count)
@@ -188,10 +200,9 @@ static int one_variant(const aug_opts *o, const dp_volume *img0, const dp_volume
 static int run(int argc, char **argv) {
   aug_opts o;
   memset(&o, 0, sizeof o);
-  o.st = (dp_pipeline_settings)DP_PIPELINE_SETTINGS_INIT;
   int rc = parse(argc, argv, &o);
   if (rc) {
-    free(o.steps);
+    dp_pipeline_free(o.pipe);
     return rc < 0 ? DP_EXIT_OK : rc;
   }
   dp_cli_setup_logging(o.quiet);
@@ -210,7 +221,7 @@ static int run(int argc, char **argv) {
   for (long n = 1000; n < o.count; n *= 10) width++;
   for (long k = o.variant >= 0 ? o.variant : 0; !rc && k < (o.variant >= 0 ? o.variant + 1 : o.count); k++)
     rc = one_variant(&o, img, lab, k, stem, width);
-  free(o.steps);
+  dp_pipeline_free(o.pipe);
   dp_volume_free(img);
   dp_volume_free(lab);
   return rc;

@@ -54,6 +54,7 @@ static const char usage[] =
     "  --no-sidecar          do not write the .json sidecar\n"
     "  --fsync               sync every output (and its folder) to disk before\n"
     "                        going on: survives a power loss; slower\n"
+    DP_CLI_LIMITS_HELP
     "  --threads N           worker threads (default: all cores, or\n"
     "                        $DCMPREP_THREADS)\n"
     "  -q, --quiet           no progress messages\n"
@@ -91,6 +92,7 @@ static int parse(int argc, char **argv, convert_opts *o) {
       {"series", required_argument, NULL, 'S'}, {"all", no_argument, NULL, 'A'},
       {"tilt", required_argument, NULL, 'T'},   {"uneven", required_argument, NULL, 'U'},
       {"keep-phi", no_argument, NULL, 'K'},     {"fsync", no_argument, NULL, 'F'},
+      {"max-voxels", required_argument, NULL, 'V'}, {"max-memory", required_argument, NULL, 'M'},
       {NULL, 0, NULL, 0}};
   long v;
   int c;
@@ -131,6 +133,12 @@ static int parse(int argc, char **argv, convert_opts *o) {
         break;
       case 'K': o->dicom.load.keep_phi = 1; break;
       case 'F': o->fsync = 1; break;
+      case 'V':
+      case 'M': {
+        int r = dp_cli_take_limit(&dp_cli_convert, c == 'V' ? "max-voxels" : "max-memory", optarg);
+        if (r) return r;
+        break;
+      }
       case 'h': fputs(usage, stdout); return -1;
       default: return dp_cli_usage_error(&dp_cli_convert, "invalid option");
     }

@@ -31,12 +31,17 @@ static const char outro[] =
     "  --label L             label volume (NIfTI, integer type) on INPUT's grid\n"
     "  --label-out LO        where the transformed label goes (required with --label)\n"
     "  --series N            DICOM input: the series number to use\n"
+    "  --pipeline FILE       the steps and settings written in FILE, here (one per\n"
+    "                        line, as on the command line; see docs/scale.md)\n"
+    "  --save-pipeline FILE  write the steps and settings given to FILE (then run\n"
+    "                        them, if INPUT and -o are given)\n"
     "  --no-sidecar          do not write the .json sidecar\n"
     "  --preview PNG         also write a PNG of the three mid-slices before (top\n"
     "                        row) and after (bottom row) the steps, at one scale\n"
     "                        (see dcmprep help preview)\n"
     "  --fsync               sync the outputs (and their folders) to disk: they\n"
     "                        survive a power loss (default: atomic, not synced)\n"
+    DP_CLI_LIMITS_HELP
     "  --threads N           worker threads (default: all cores, or $DCMPREP_THREADS)\n"
     "  -q, --quiet           no messages\n"
     "  -h, --help            show this help\n"
@@ -55,18 +60,17 @@ extern const dp_cli_command dp_cli_prep;
 typedef struct {
   const char *output, *label, *label_out, *series, *preview;
   int no_sidecar, threads, quiet, fsync;
-  dp_step *steps;
-  int nsteps;
-  dp_pipeline_settings st;
+  const char *save_pipeline;
+  dp_pipeline *pipe; /* every step and setting, in order */
 } prep_opts;
 
-enum { OPT_BASE = 1000, OPT_LABEL = 900, OPT_LABEL_OUT, OPT_SERIES, OPT_NO_SIDECAR, OPT_THREADS, OPT_FSYNC, OPT_PREVIEW };
+enum { OPT_BASE = 1000, OPT_LABEL = 900, OPT_LABEL_OUT, OPT_SERIES, OPT_NO_SIDECAR, OPT_THREADS, OPT_FSYNC, OPT_PREVIEW, OPT_PIPELINE, OPT_SAVE_PIPELINE, OPT_MAX_VOXELS, OPT_MAX_MEMORY };
 
 static int parse(int argc, char **argv, prep_opts *o) {
   int ntab = 0;
   struct option *lo = dp_cli_step_options(OPT_BASE, 16, &ntab);
-  o->steps = calloc((size_t)argc + 1, sizeof *o->steps);
-  if (!lo || !o->steps) {
+  (void)argc;
+  if (!lo || dp_pipeline_new(&o->pipe) != DP_OK) {
     free(lo);
     return dp_cli_fail("out of memory");
   }
@@ -79,13 +83,17 @@ static int parse(int argc, char **argv, prep_opts *o) {
   lo[k++] = (struct option){"fsync", no_argument, NULL, OPT_FSYNC};
   lo[k++] = (struct option){"preview", required_argument, NULL, OPT_PREVIEW};
   lo[k++] = (struct option){"threads", required_argument, NULL, OPT_THREADS};
+  lo[k++] = (struct option){"pipeline", required_argument, NULL, OPT_PIPELINE};
+  lo[k++] = (struct option){"max-voxels", required_argument, NULL, OPT_MAX_VOXELS};
+  lo[k++] = (struct option){"max-memory", required_argument, NULL, OPT_MAX_MEMORY};
+  lo[k++] = (struct option){"save-pipeline", required_argument, NULL, OPT_SAVE_PIPELINE};
   lo[k++] = (struct option){"quiet", no_argument, NULL, 'q'};
   lo[k++] = (struct option){"help", no_argument, NULL, 'h'};
   lo[k] = (struct option){NULL, 0, NULL, 0};
   int c, rc = 0;
   long v;
   while (rc == 0 && (c = getopt_long(argc, argv, "o:qh", lo, NULL)) != -1) {
-    if (dp_cli_take_step(&dp_cli_prep, c, OPT_BASE, ntab, o->steps, &o->nsteps, &o->st, &rc)) continue;
+    if (dp_cli_take_step(&dp_cli_prep, c, OPT_BASE, ntab, o->pipe, &rc)) continue;
     switch (c) {
       case 'o': o->output = optarg; break;
       case OPT_LABEL: o->label = optarg; break;
@@ -94,10 +102,14 @@ static int parse(int argc, char **argv, prep_opts *o) {
       case OPT_NO_SIDECAR: o->no_sidecar = 1; break;
       case OPT_FSYNC: o->fsync = 1; break;
       case OPT_PREVIEW: o->preview = optarg; break;
+      case OPT_PIPELINE: rc = dp_cli_take_pipeline_file(&dp_cli_prep, o->pipe, optarg); break;
+      case OPT_MAX_VOXELS: rc = dp_cli_take_limit(&dp_cli_prep, "max-voxels", optarg); break;
+      case OPT_MAX_MEMORY: rc = dp_cli_take_limit(&dp_cli_prep, "max-memory", optarg); break;
+      case OPT_SAVE_PIPELINE: o->save_pipeline = optarg; break;
       case OPT_THREADS:
         if (dp_cli_parse_int(optarg, 1, 256, &v))
           rc = dp_cli_usage_error(&dp_cli_prep, "--threads needs an integer 1..256, not '%s'", optarg);
-        o->threads = o->st.threads = (int)v;
+        o->threads = (int)v;
         break;
       case 'q': o->quiet = 1; break;
       case 'h': print_help(stdout); rc = -1; break;
@@ -106,6 +118,7 @@ static int parse(int argc, char **argv, prep_opts *o) {
   }
   free(lo);
   if (rc) return rc;
+  if (o->save_pipeline && !o->output && optind == argc) return 0; /* only saving it */
   if (!o->output) return dp_cli_usage_error(&dp_cli_prep, "-o OUT is required");
   if (!dp_cli_is_nifti_name(o->output))
     return dp_cli_usage_error(&dp_cli_prep, "OUT '%s' must end in .nii or .nii.gz", o->output);
@@ -125,25 +138,30 @@ static int parse(int argc, char **argv, prep_opts *o) {
 static int run(int argc, char **argv) {
   prep_opts o;
   memset(&o, 0, sizeof o);
-  o.st = (dp_pipeline_settings)DP_PIPELINE_SETTINGS_INIT;
   int rc = parse(argc, argv, &o);
+  if (!rc && o.save_pipeline) {
+    dp_status ss = dp_pipeline_save(o.pipe, o.save_pipeline);
+    if (ss != DP_OK) rc = dp_cli_fail_status(ss, o.save_pipeline);
+    else if (!o.output) rc = -1; /* nothing else asked for */
+  }
   if (rc) {
-    free(o.steps);
+    dp_pipeline_free(o.pipe);
     return rc < 0 ? DP_EXIT_OK : rc;
   }
+  dp_pipeline_settings_of(o.pipe)->threads = o.threads;
   dp_cli_setup_logging(o.quiet);
   const char *input = argv[optind];
   dp_volume *img = NULL, *lab = NULL;
   dp_status s = dp_cli_load_input(input, o.series, o.threads, &img);
   if (s != DP_OK) {
-    free(o.steps);
+    dp_pipeline_free(o.pipe);
     return dp_cli_fail_status(s, input);
   }
   if (o.label) {
     s = dp_nifti_read(o.label, NULL, &lab, NULL);
     if (s != DP_OK) {
       dp_volume_free(img);
-      free(o.steps);
+      dp_pipeline_free(o.pipe);
       return dp_cli_fail_status(s, o.label);
     }
   }
@@ -157,10 +175,12 @@ static int run(int argc, char **argv) {
     if (s != DP_OK) rc = dp_cli_fail_status(s, o.preview);
   }
   if (!rc) {
-    s = dp_pipeline_run(o.steps, o.nsteps, &o.st, &img, o.label ? &lab : NULL);
+    int nsteps = 0;
+    const dp_step *steps = dp_pipeline_steps(o.pipe, &nsteps);
+    s = dp_pipeline_run(steps, nsteps, dp_pipeline_settings_of(o.pipe), &img, o.label ? &lab : NULL);
     if (s != DP_OK) rc = dp_cli_fail_status(s, "prep");
   }
-  free(o.steps);
+  dp_pipeline_free(o.pipe);
   if (!rc && o.preview) {
     s = dp_preview_render(img, lab, &po, &rows[1]);
     if (s == DP_OK) s = dp_preview_stack((const dp_image *const *)rows, 2, &picture);

@@ -28,6 +28,16 @@ static void put_clean(const char *s, char *out, size_t *n, size_t size) {
   out[*n] = '\0';
 }
 
+void dp_cli_clean_name(const char *in, char *out, size_t size) {
+  size_t n = 0;
+  out[0] = '\0';
+  put_clean(in, out, &n, size);
+  size_t skip = 0;
+  while (out[skip] == '.' || out[skip] == '_' || out[skip] == '-') skip++;
+  memmove(out, out + skip, strlen(out + skip) + 1);
+  while ((n = strlen(out)) > 0 && (out[n - 1] == '.' || out[n - 1] == '_')) out[n - 1] = '\0';
+}
+
 void dp_cli_series_name(const char *tmpl, const dp_series_info *si, char *out, size_t size) {
   size_t n = 0;
   char num[32];
