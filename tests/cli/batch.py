@@ -137,6 +137,8 @@ for rel, src in (("studyB/1_synthetic_CT_body.nii.gz", W("dicom", "studyB")),
     r = run("prep", src, "-o", W("ref.nii.gz"), "--pipeline", bpipe, "-q")
     check(r.returncode == 0 and sha(W("ref.nii.gz")) == sha(os.path.join(out, rel)),
           f"batch output {rel} equals prep's: {r.stderr}")
+tilted = [i for i in items if i["input"].endswith("studyC")][0]
+check(any("tilt" in w for w in tilted.get("warnings", [])), f"the tilted study's warning is logged: {tilted}")
 side = json.load(open(os.path.join(out, "ct1.json")))
 check(len(side.get("BatchHash", "")) == 28 and side.get("PrepSteps"), f"sidecar has BatchHash and PrepSteps")
 

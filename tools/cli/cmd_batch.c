@@ -483,7 +483,7 @@ static void draw(const progress *p, int running) {
 }
 
 static void log_line(FILE *log, const char *event, const batch_item *it, const char *status, double secs,
-                     const char *error, const batch_opts *o) {
+                     const char *error, const char *warn, const batch_opts *o) {
   if (!log) return;
   dp__json j;
   dp__json_init(&j, 0);
@@ -510,6 +510,17 @@ static void log_line(FILE *log, const char *event, const batch_item *it, const c
     dp__json_str(&j, "status", status);
     dp__json_num(&j, "seconds", secs);
     if (error) dp__json_str(&j, "error", error);
+    if (warn && *warn) {
+      dp__json_begin_array(&j, "warnings");
+      char *w = strdup(warn);
+      for (char *line = w, *next; line && *line; line = next) {
+        next = strchr(line, '\n');
+        if (next) *next++ = '\0';
+        dp__json_str(&j, NULL, line);
+      }
+      free(w);
+      dp__json_end_array(&j);
+    }
   }
   dp__json_end_object(&j);
   char *text = NULL;
@@ -530,17 +541,28 @@ static void log_summary(FILE *log, const progress *p, const char *state, double 
   fflush(log);
 }
 
-/* In the child: runs the item, sends "W", "S" or "F<message>" up the pipe. */
+/* The item's warnings (gantry tilt resliced, uneven spacing, ...), kept for
+ * the log: printed, they would break the progress bar. */
+static char warnings[1536];
+static void keep_warning(dp_log_level level, const char *msg, void *user) {
+  (void)user;
+  if (level < DP_LOG_WARN) return;
+  size_t n = strlen(warnings);
+  if (n + 2 < sizeof warnings) snprintf(warnings + n, sizeof warnings - n, "%s%s", n ? "\n" : "", msg);
+}
+
+/* In the child: runs the item, sends "W", "S" or "F<message>", then "\x1e"
+ * and its warnings, up the pipe (one write, under PIPE_BUF). */
 static void child(const run_ctx *c, const batch_item *it, int fd, pid_t parent) {
   prctl(PR_SET_PDEATHSIG, SIGKILL); /* the batch was killed: so is the item */
   if (getppid() != parent) _exit(3);
   signal(SIGINT, SIG_DFL);
   signal(SIGTERM, SIG_DFL);
-  dp_set_log_callback(NULL, NULL); /* warnings would break the progress bar */
+  dp_set_log_callback(keep_warning, NULL);
   char msg[2048] = "";
   char r = run_item(c, it, msg, sizeof msg);
-  char out[2100];
-  int n = snprintf(out, sizeof out, "%c%s", r, msg);
+  char out[3700];
+  int n = snprintf(out, sizeof out, "%c%.2000s\x1e%s", r, msg, warnings);
   if (n > (int)sizeof out - 1) n = (int)sizeof out - 1;
   ssize_t w = write(fd, out, (size_t)n);
   (void)w;
@@ -620,7 +642,7 @@ static int run(int argc, char **argv) {
   sigaction(SIGTERM, &sa, &old_term);
 
   progress pg = {nmine, 0, 0, 0, 0, now_s(), 0, isatty(2) && !o.quiet};
-  log_line(log, "start", NULL, NULL, 0, NULL, &o);
+  log_line(log, "start", NULL, NULL, 0, NULL, NULL, &o);
   slot *slots = calloc((size_t)o.jobs, sizeof *slots);
   int running = 0, next = 0;
   pid_t self = getpid();
@@ -669,10 +691,12 @@ static int run(int argc, char **argv) {
     int s = 0;
     while (s < o.jobs && slots[s].pid != pid) s++;
     if (s == o.jobs) continue;
-    char buf[2200];
+    char buf[4096];
     ssize_t n = read(slots[s].fd, buf, sizeof buf - 1);
     close(slots[s].fd);
     buf[n > 0 ? n : 0] = '\0';
+    char *warn = strchr(buf, '\x1e');
+    if (warn) *warn++ = '\0';
     const batch_item *it = &plan.items[slots[s].item];
     double secs = now_s() - slots[s].start;
     char why[2200];
@@ -681,7 +705,7 @@ static int run(int argc, char **argv) {
       result = buf[0] == 'W' ? "written" : "up-to-date";
       why[0] = '\0';
     } else if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && n > 0 && buf[0] == 'F') {
-      snprintf(why, sizeof why, "%s", buf + 1);
+      snprintf(why, sizeof why, "%.2100s", buf + 1);
     } else if (WIFSIGNALED(status)) {
       snprintf(why, sizeof why, stop_signal ? "stopped (batch interrupted)" : "the item's process died of signal %d",
                WTERMSIG(status));
@@ -697,7 +721,7 @@ static int run(int argc, char **argv) {
       else if (result[0] == 'u') pg.skipped++;
       else pg.failed++;
     }
-    log_line(log, "item", it, interrupted ? "interrupted" : result, secs, why[0] ? why : NULL, &o);
+    log_line(log, "item", it, interrupted ? "interrupted" : result, secs, why[0] ? why : NULL, warn, &o);
     if (!interrupted && result[0] == 'f') {
       if (pg.tty) fputs("\r\033[K", stderr);
       fprintf(stderr, "dcmprep: item %d (%s): %s\n", it->index + 1, it->input, why);
