@@ -3,7 +3,9 @@
 # on the bundled sample (a synthetic CT series generated at build time):
 # scan -> convert to NIfTI + JSON sidecar -> prep (reorient, resample, crop
 # to the body, CT window; and z-score normalisation) with a before/after
-# preview PNG -> augment (3 reproducible random variants) -> previews -> info.
+# preview PNG -> the same steps as a pipeline file through batch (run twice:
+# the rerun finds everything up to date) -> augment (3 reproducible random
+# variants) -> previews -> info.
 # usage: tools/quickstart.sh [BUILD_DIR]     (default: build)
 set -eu
 cd "$(dirname "$0")/.."
@@ -31,6 +33,14 @@ echo
 echo "== dcmprep prep: the same grid, z-score over the body (voxels above -500 HU)"
 "$cli" prep "$sample" -o "$out/ct_ras_2mm_zscore.nii.gz" --reorient RAS --spacing 2,2,2 \
   --crop-foreground=-500 --margin 5 --normalize zscore --mask above:-500
+echo
+echo "== dcmprep batch: the same steps as a pipeline file, over the series and its NIfTI"
+"$cli" prep --reorient RAS --spacing 2,2,2 --crop-foreground=-500 --margin 5 --window abdomen \
+  --save-pipeline "$out/ct_pipeline.txt"
+cat "$out/ct_pipeline.txt"
+"$cli" batch "$sample" "$out"/1_*.nii.gz -o "$out/batch" --pipeline "$out/ct_pipeline.txt"
+echo "== dcmprep batch again: everything is up to date (content hash), nothing is redone"
+"$cli" batch "$sample" "$out"/1_*.nii.gz -o "$out/batch" --pipeline "$out/ct_pipeline.txt"
 echo
 echo "== dcmprep preview $out/ct_ras_2mm_window.nii.gz"
 "$cli" preview "$out/ct_ras_2mm_window.nii.gz" -o "$out/ct_ras_2mm_window.png"
