@@ -33,6 +33,11 @@ dp_status dp__error_prefix(dp_status s, const char *prefix);
 dp_status dp__limits_acquire(const int64_t dim[4], int64_t voxels, size_t nbytes);
 void dp__limits_release(size_t nbytes);
 
+/* Like dp_volume_new_like, but the data is NOT initialised: only for callers
+ * that write every voxel before anything reads it.  Large buffers are 2 MiB
+ * aligned and asked for as transparent huge pages before their first touch. */
+dp_status dp__volume_new_like_uninit(const dp_volume *like, dp_dtype dtype, dp_volume **out);
+
 /* Sends a message to the log callback, if one is installed. */
 void dp__log(dp_log_level level, const char *fmt, ...) DP__PRINTF(2, 3);
 

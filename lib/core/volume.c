@@ -28,33 +28,60 @@ static dp_status check_dims(const int64_t dim[4], dp_dtype dtype, size_t *nbytes
   return DP_OK;
 }
 
-dp_status dp_volume_new(const int64_t dim[4], dp_dtype dtype, const dp_mat4 *ijk_to_ras,
-                        dp_volume **out) {
+/* Volumes of at least this size ask for transparent huge pages. */
+#define DP__HUGE_MIN ((size_t)4 << 20)
+#define DP__HUGE_PAGE ((size_t)2 << 20)
+
+/* Voxel buffer of nbytes, zeroed or not.  Large ones ask for transparent huge
+ * pages (a hint; numpy does the same): faulting in 2 MiB pages instead of
+ * 4 KiB ones makes the first write of a new volume several times cheaper.
+ * The hint must precede the first touch of the pages, and only whole 2 MiB
+ * pages inside the mapping can be huge: calloc's lazily zeroed mmap memory
+ * is not aligned, so its first and last partial 2 MiB stay 4 KiB pages
+ * (about 500 extra faults); an uninitialised buffer is aligned and rounded
+ * up to 2 MiB so that every page of it can be huge. */
+static void *alloc_data(size_t nbytes, int zeroed) {
+  void *p = NULL;
+  if (nbytes < DP__HUGE_MIN) {
+    size_t n = nbytes ? nbytes : 1;
+    return zeroed ? calloc(1, n) : malloc(n);
+  }
+  if (zeroed) {
+    /* calloc: zero pages come from the kernel lazily, so large volumes that
+     * are about to be overwritten cost no extra pass. */
+    p = calloc(1, nbytes);
+  } else {
+    size_t rounded = (nbytes + DP__HUGE_PAGE - 1) & ~(DP__HUGE_PAGE - 1);
+    if (rounded < nbytes || posix_memalign(&p, DP__HUGE_PAGE, rounded) != 0) p = NULL;
+    else nbytes = rounded;
+  }
+#ifdef MADV_HUGEPAGE
+  if (p) {
+    uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
+    uintptr_t e = ((uintptr_t)p + nbytes) & ~(uintptr_t)4095;
+    if (e > a) madvise((void *)a, (size_t)(e - a), MADV_HUGEPAGE);
+  }
+#endif
+  return p;
+}
+
+static dp_status volume_new(const int64_t dim[4], dp_dtype dtype, const dp_mat4 *ijk_to_ras, int zeroed,
+                            dp_volume **out) {
   if (!out) return dp__error(DP_EINVAL, "volume: no output pointer");
   *out = NULL;
   if (!dim) return dp__error(DP_EINVAL, "volume: no dimensions");
   size_t nbytes;
   dp_status s = check_dims(dim, dtype, &nbytes);
   if (s != DP_OK) return s;
+  /* --max-voxels / --max-memory: refused before anything is allocated */
+  if ((s = dp__limits_acquire(dim, (int64_t)(nbytes / dp_dtype_size(dtype)), nbytes)) != DP_OK) return s;
   dp_volume *v = calloc(1, sizeof *v);
-  if (!v) return dp__error(DP_ENOMEM, "volume: out of memory");
-  /* calloc: zero pages come from the kernel lazily, so large volumes that are
-   * about to be overwritten cost no extra pass. */
-  v->data = calloc(1, nbytes ? nbytes : 1);
-  if (!v->data) {
+  if (v) v->data = alloc_data(nbytes, zeroed);
+  if (!v || !v->data) {
     free(v);
+    dp__limits_release(nbytes);
     return dp__error(DP_ENOMEM, "volume: cannot allocate %zu bytes", nbytes);
   }
-#ifdef MADV_HUGEPAGE
-  /* Large volumes: ask for transparent huge pages (a hint; numpy does the
-   * same).  Faulting in 2 MiB pages instead of 4 KiB ones makes the first
-   * write of a new volume several times cheaper. */
-  if (nbytes >= ((size_t)4 << 20)) {
-    uintptr_t a = ((uintptr_t)v->data + 4095) & ~(uintptr_t)4095;
-    uintptr_t e = ((uintptr_t)v->data + nbytes) & ~(uintptr_t)4095;
-    if (e > a) madvise((void *)a, (size_t)(e - a), MADV_HUGEPAGE);
-  }
-#endif
   memcpy(v->dim, dim, sizeof v->dim);
   v->dtype = dtype;
   v->ijk_to_ras = ijk_to_ras ? *ijk_to_ras : dp_mat4_identity();
@@ -62,19 +89,25 @@ dp_status dp_volume_new(const int64_t dim[4], dp_dtype dtype, const dp_mat4 *ijk
   return DP_OK;
 }
 
+dp_status dp_volume_new(const int64_t dim[4], dp_dtype dtype, const dp_mat4 *ijk_to_ras,
+                        dp_volume **out) {
+  return volume_new(dim, dtype, ijk_to_ras, 1, out);
+}
+
 void dp_volume_free(dp_volume *v) {
   if (!v) return;
+  if (v->data) dp__limits_release(dp_volume_nbytes(v));
   free(v->data);
   dp__meta_free(v->meta);
   free(v);
 }
 
-dp_status dp_volume_new_like(const dp_volume *like, dp_dtype dtype, dp_volume **out) {
+static dp_status new_like(const dp_volume *like, dp_dtype dtype, int zeroed, dp_volume **out) {
   if (!out) return dp__error(DP_EINVAL, "volume: no output pointer");
   *out = NULL;
   if (!like) return dp__error(DP_EINVAL, "volume: no input volume");
   dp_volume *v;
-  dp_status s = dp_volume_new(like->dim, dtype, &like->ijk_to_ras, &v);
+  dp_status s = volume_new(like->dim, dtype, &like->ijk_to_ras, zeroed, &v);
   if (s != DP_OK) return s;
   v->t_step = like->t_step;
   if ((s = dp__meta_copy(like, v)) != DP_OK) {
@@ -83,6 +116,14 @@ dp_status dp_volume_new_like(const dp_volume *like, dp_dtype dtype, dp_volume **
   }
   *out = v;
   return DP_OK;
+}
+
+dp_status dp_volume_new_like(const dp_volume *like, dp_dtype dtype, dp_volume **out) {
+  return new_like(like, dtype, 1, out);
+}
+
+dp_status dp__volume_new_like_uninit(const dp_volume *like, dp_dtype dtype, dp_volume **out) {
+  return new_like(like, dtype, 0, out);
 }
 
 dp_status dp_volume_copy(const dp_volume *in, dp_volume **out) {

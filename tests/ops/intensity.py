@@ -13,8 +13,10 @@ usage: intensity.py DCMPREP WORKDIR [SHARED_DIR] [DOCS_DIR]
 - --normalize zscore (default mask nonzero): mean 0 / std 1 on the mask,
   equal to numpy's (x - m) / s; zscore:mean=M,std=S; minmax in [0, 1];
   range:A,B; statistics in the sidecar;
-- --window C,W: hand-computed values for unit, u8 and hu outputs; every
-  preset equals the table in docs/intensity.md and its formula; --window
+- --window C,W: hand-computed values for unit, u8 and hu outputs; on every
+  int16 value (outputs of several MiB) the bits of numpy's float32 formula,
+  the same bytes on 1 and 2 threads; every preset equals the table in
+  docs/intensity.md and its formula; --window
   dicom refuses an image without WindowCenter and uses the header's values on
   DICOM input (shared data);
 - --dtype u8/i16/f32 rounds half away from zero and clamps, never wraps;
@@ -277,6 +279,27 @@ for name, (c, w) in table.items():
 print(f"window: hand-computed unit/u8/hu values; {npre}/{len(table)} documented presets match")
 r = prep(pw, path("w_dicom.nii"), "--window", "dicom", want=1)
 check("WindowCenter" in r.stderr, f"--window dicom without header values: message {r.stderr!r}")
+# every int16 value, in a volume whose outputs are large (the 2 MiB-aligned, not
+# zero-filled buffers) and of a size that is no whole number of 2 MiB pages:
+# the same bits as numpy's float32 arithmetic, the same bytes on 1 and 2 threads
+big = ((np.arange(257 * 255 * 49) % 65536) - 32768).astype(np.int16).reshape(257, 255, 49)
+pb = save(big, "big.nii")
+lo32, s32, s255 = np.float32(-160.0), np.float32(1.0 / 400), np.float32(255.0 / 400)
+y = (big.astype(np.float32) - lo32) * s32
+want_unit = np.minimum(np.maximum(y, np.float32(0)), np.float32(1))
+y = np.minimum(np.maximum((big.astype(np.float32) - lo32) * s255, np.float32(0)), np.float32(255))
+want_u8 = (y + np.float32(0.5)).astype(np.int32).astype(np.uint8)
+want_hu = np.clip(big, -160, 240).astype(np.int16)
+for wout, want in (("unit", want_unit), ("u8", want_u8), ("hu", want_hu)):
+    outs = []
+    for th in ("1", "2"):
+        outs.append(path(f"big_{wout}_{th}.nii"))
+        prep(pb, outs[-1], "--window", "40,400", "--window-out", wout, threads=th)
+    got = load(outs[0])
+    check(got.dtype == want.dtype and np.array_equal(got, want), f"window {wout} on every int16 value: differs from numpy")
+    with open(outs[0], "rb") as a, open(outs[1], "rb") as b:
+        check(a.read() == b.read(), f"window {wout} on every int16 value: 1 and 2 threads give different bytes")
+print("window: every int16 value (large outputs) equals numpy float32 bit for bit, 1 and 2 threads identical")
 
 # ---- dtype ----------------------------------------------------------------------------------
 dx = np.array([-1e6, -32769, -1.5, -0.5, 0.5, 1.5, 2.5, 254.5, 300, 40000, 1e6, np.nan], np.float32).reshape(-1, 1, 1)
