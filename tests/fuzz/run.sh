@@ -2,16 +2,19 @@
 # Builds the libFuzzer harnesses with clang, AddressSanitizer and UBSan, seeds
 # their corpora from data the project generates (synthetic DICOM series in
 # every transfer syntax, NIfTI files written by dcmprep), and runs each for a
-# set time.  A crash leaves crash-* in the corpus folder: keep it as a
-# regression input.
-# usage: tests/fuzz/run.sh [SECONDS_EACH] [BUILD_DIR]    (default 600 s, build-fuzz)
+# set time.  Every input that crashes, leaks, hangs or runs out of memory is
+# copied into tests/fuzz/regress/<harness>/, where the replay tests of every
+# build (fuzz_regress_*) run it from then on; the script then exits 1.
+# usage: tests/fuzz/run.sh [SECONDS_EACH] [BUILD_DIR] [HARNESSES]
+#        (default 600 s, build-fuzz, "nifti dicom")
 set -eu
 cd "$(dirname "$0")/../.."
 secs=${1:-600}
 build=${2:-build-fuzz}
+harnesses=${3:-nifti dicom}
 CC=clang CXX=clang++ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDCMPREP_FUZZ=ON \
   -DDCMPREP_SANITIZE=address,undefined,fuzzer-no-link >/dev/null
-cmake --build "$build" -j"$(nproc)"
+cmake --build "$build" -j"$(nproc)" --target fuzz_nifti fuzz_dicom dcmprep_synth dcmprep_cli
 corpus=$build/fuzz-corpus
 mkdir -p "$corpus/dicom" "$corpus/nifti"
 synth=$build/tools/synth/dcmprep-synth
@@ -26,8 +29,21 @@ cp "$corpus"/tmp-enh/*.dcm "$corpus/dicom/seed-enhanced.dcm"
 cp "$corpus"/tmp-nii/*.nii "$corpus/nifti/seed.nii"
 cp "$corpus"/tmp-gz/*.nii.gz "$corpus/nifti/seed.nii.gz"
 rm -rf "$corpus"/tmp-*
-for h in nifti dicom; do
+# and from the regression inputs (earlier crashes and hand-made damaged files)
+cp tests/fuzz/regress/nifti/* "$corpus/nifti/"
+cp tests/fuzz/regress/dicom/* "$corpus/dicom/"
+found=0
+for h in $harnesses; do
+  art="$(cd "$build" && pwd)/fuzz-artifacts/$h"
+  mkdir -p "$art"
   echo "== fuzz_$h for $secs s"
   (cd "$corpus/$h" && ASAN_OPTIONS=detect_leaks=1 "../../tests/fuzz/fuzz_$h" -max_total_time="$secs" \
-    -rss_limit_mb=4096 -max_len=65536 -timeout=20 . 2>&1 | tail -5)
+    -rss_limit_mb=4096 -max_len=65536 -timeout=20 -artifact_prefix="$art/" . 2>&1 | tail -5)
+  for f in "$art"/crash-* "$art"/leak-* "$art"/timeout-* "$art"/oom-*; do
+    [ -e "$f" ] || continue
+    cp "$f" "tests/fuzz/regress/$h/"
+    echo "fuzz_$h: kept $(basename "$f") as a regression input in tests/fuzz/regress/$h/"
+    found=1
+  done
 done
+exit $found
