@@ -62,6 +62,7 @@ extern "C" const char *const *dp_supported_transfer_syntaxes(void) { return k_tr
 #include <vector>
 
 #include "dicom/csa.h"
+#include "dicom/frame_check.h"
 #include "dicom/j2k.h"
 #include "dicom/mosaic.h"
 #include "dicom/slice.h"
@@ -342,6 +343,27 @@ extern "C" void dp__dcm_pixels_free(dp__dcm_pixels *p) {
   p->data = nullptr;
 }
 
+// DCMTK's JPEG and RLE decoders zero-fill a frame smaller than Rows x
+// Columns and cut a larger one: the first frame's own size is checked first
+// (frame_check.c).  JPEG-LS and JPEG 2000 decoders check it themselves.
+static dp_status check_first_frame(DcmDataset *ds, E_TransferSyntax orig, const char *uid, int rows, int cols,
+                                   const char *path) {
+  bool rle = orig == EXS_RLELossless;
+  bool jpeg = strncmp(uid, "1.2.840.10008.1.2.4.5", 21) == 0 || strncmp(uid, "1.2.840.10008.1.2.4.6", 21) == 0 ||
+              strcmp(uid, "1.2.840.10008.1.2.4.70") == 0;
+  if (!rle && !jpeg) return DP_OK;
+  DcmElement *el = nullptr;
+  DcmPixelSequence *seq = nullptr;
+  DcmPixelItem *it = nullptr;
+  Uint8 *p = nullptr;
+  DcmPixelData *pd = ds->findAndGetElement(DCM_PixelData, el).good() ? dynamic_cast<DcmPixelData *>(el) : nullptr;
+  if (!pd || pd->getEncapsulatedRepresentation(orig, nullptr, seq).bad() || !seq || seq->card() < 2 ||
+      seq->getItem(it, 1).bad() || !it || it->getLength() == 0 || it->getUint8Array(p).bad() || !p)
+    return dp__error(DP_EFORMAT, "%s: compressed pixel data without a readable first fragment", path);
+  size_t n = it->getLength();
+  return rle ? dp__check_rle_frame(p, n, rows, cols, path) : dp__check_jpeg_frame(p, n, rows, cols, path);
+}
+
 extern "C" dp_status dp__dcm_read_pixels(const char *path, const dp__slice *expect,
                                          dp__dcm_pixels *out) {
   memset(out, 0, sizeof *out);
@@ -374,10 +396,21 @@ extern "C" dp_status dp__dcm_read_pixels(const char *path, const dp__slice *expe
       return dp__error(DP_ECODEC, "%s: no decoder for transfer syntax %s (High-Throughput JPEG 2000%s)", path,
                        meta_ts.c_str(), meta_ts == "1.2.840.10008.1.2.4.203" ? "" : ", lossless only");
     if (xf.isEncapsulated() && !j2k) {
+      dp_status fs = check_first_frame(ds, orig, xf.getXferID(), expect->mosaic ? expect->mosaic_rows : expect->rows,
+                                       expect->mosaic ? expect->mosaic_cols : expect->cols, path);
+      if (fs != DP_OK) return fs;
       ds->chooseRepresentation(EXS_LittleEndianExplicit, nullptr);
-      if (!ds->canWriteXfer(EXS_LittleEndianExplicit))
+      if (!ds->canWriteXfer(EXS_LittleEndianExplicit)) {
+        bool known = false;
+        size_t idn = strlen(xf.getXferID());
+        for (const char *const *t = k_transfer_syntaxes; *t && !known; t++)
+          known = strncmp(*t, xf.getXferID(), idn) == 0 && (*t)[idn] == ' ';
+        if (known) // a decoder exists: the data is what it refused
+          return dp__error(DP_EFORMAT, "%s: the %s pixel data could not be decoded (damaged, or not Rows x Columns)",
+                           path, xf.getXferName());
         return dp__error(DP_ECODEC, "%s: no decoder for transfer syntax %s (%s)", path,
                          xf.getXferID(), xf.getXferName());
+      }
     }
     // A mosaic is decoded whole; load.c cuts out the tiles.
     int rows = expect->mosaic ? expect->mosaic_rows : expect->rows;

@@ -236,6 +236,12 @@ static dp_status sort_by_instance(dp__group *g, const dp__slice *s) {
   return DP_OK;
 }
 
+/* Plausible geometry: a pixel between 10 nm and 100 m, positions within
+ * 10 km of the origin (float32 NIfTI affines hold them exactly enough). */
+#define DP__MIN_SPACING_MM 1e-5
+#define DP__MAX_SPACING_MM 1e5
+#define DP__MAX_POSITION_MM 1e7
+
 dp_status dp__series_analyse(dp__group *g, const dp__slice *s) {
   if (g->n < 1) return dp__error(DP_EINVAL, "empty series");
   const dp__slice *f = &s[g->idx[0]];
@@ -265,6 +271,23 @@ dp_status dp__series_analyse(dp__group *g, const dp__slice *s) {
       !isfinite(f->spacing[1])) {
     warn(g, "PixelSpacing %g\\%g is not positive", f->spacing[0], f->spacing[1]);
     return sort_by_instance(g, s);
+  }
+  /* a spacing or position no scanner makes: refused here, naming the
+   * attribute, rather than as a singular or infinite affine later */
+  if (!(f->spacing[0] >= DP__MIN_SPACING_MM && f->spacing[0] <= DP__MAX_SPACING_MM &&
+        f->spacing[1] >= DP__MIN_SPACING_MM && f->spacing[1] <= DP__MAX_SPACING_MM)) {
+    warn(g, "PixelSpacing %g\\%g is outside [%g, %g] mm", f->spacing[0], f->spacing[1], DP__MIN_SPACING_MM,
+         DP__MAX_SPACING_MM);
+    return sort_by_instance(g, s);
+  }
+  for (int i = 0; i < g->n; i++) {
+    const double *p = s[g->idx[i]].ipp;
+    if (!(fabs(p[0]) <= DP__MAX_POSITION_MM && fabs(p[1]) <= DP__MAX_POSITION_MM &&
+          fabs(p[2]) <= DP__MAX_POSITION_MM)) {
+      warn(g, "ImagePositionPatient %g\\%g\\%g of %s is beyond %g mm", p[0], p[1], p[2], s[g->idx[i]].path,
+           DP__MAX_POSITION_MM);
+      return sort_by_instance(g, s);
+    }
   }
   key *k = malloc((size_t)g->n * sizeof *k);
   if (!k) return dp__error(DP_ENOMEM, "out of memory");

@@ -1,3 +1,4 @@
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -44,6 +45,9 @@ static dp_status fill_header(const dp_volume *v, const dp_nifti_write_opts *o,
   for (int i = 0; i < 3; i++)
     for (int j = 0; j < 4; j++)
       if (!isfinite(v->ijk_to_ras.m[i][j])) return dp__error(DP_EGEOMETRY, "nifti: affine is not finite");
+      else if (h->version == 1 && fabs(v->ijk_to_ras.m[i][j]) > FLT_MAX)
+        return dp__error(DP_EGEOMETRY, "nifti: affine entry %g does not fit NIfTI-1's float32 (use NIfTI-2)",
+                         v->ijk_to_ras.m[i][j]);
   if (dp_mat4_inverse(v->ijk_to_ras, &inv) != DP_OK)
     return dp__error(DP_EGEOMETRY, "nifti: the affine is singular");
   h->ndim = v->dim[3] > 1 ? 4 : 3;

@@ -184,17 +184,8 @@ class Case:
 # hiding a crash, a sanitizer report, a hang or a write outside the output
 # folder.  Remove an entry once the library is fixed.
 KNOWN_GAPS = {
-    "geom_ipp_huge": "positions beyond float32 range give a NIfTI-1 with an infinite sform/qform "
-                     "(dcmprep info then refuses it); nifti_write.c should refuse the affine",
-    "dims_rows_65535_jpeg-lossless": "a JPEG frame smaller than Rows x Columns is accepted, missing rows zero-filled",
-    "dims_rows_17_jpeg-lossless": "a JPEG frame smaller than Rows x Columns is accepted, missing rows zero-filled",
-    "dims_rows_1_rle": "RLE segments longer than Rows x Columns are accepted (the first rows are used)",
-    "nhdr_pixdim_zero": "prep's error for an affine with a zero column names neither the file nor the field",
-    "nhdr_srow_zero": "prep's error for an affine with a zero column names neither the file nor the field",
-    "geom_spacing_tiny": "PixelSpacing 1e-300 is refused only when writing, naming the output file "
-                         "('the affine is singular'), not PixelSpacing",
-    "geom_spacing_huge": "PixelSpacing 1e300 is refused only when writing, naming the output file "
-                         "('the affine is singular'), not PixelSpacing",
+    # case name: why the contract does not hold yet (printed as SKIPPED CHECK;
+    # never hides a crash, a sanitizer report or an out-of-folder write)
 }
 GAPS_SEEN = set()
 OUTSIDE = [work]  # no run may add to it (nor to its job's folder)

@@ -178,7 +178,7 @@ static int run(int argc, char **argv) {
     int nsteps = 0;
     const dp_step *steps = dp_pipeline_steps(o.pipe, &nsteps);
     s = dp_pipeline_run(steps, nsteps, dp_pipeline_settings_of(o.pipe), &img, o.label ? &lab : NULL);
-    if (s != DP_OK) rc = dp_cli_fail_status(s, "prep");
+    if (s != DP_OK) rc = dp_cli_fail_status(s, input);
   }
   dp_pipeline_free(o.pipe);
   if (!rc && o.preview) {
