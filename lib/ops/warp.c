@@ -179,6 +179,8 @@ typedef struct {
   int64_t n[3];
   size_t plane_in;   /* voxels in one input volume */
   int snap;          /* snap positions to voxel centres (see integer_mapping) */
+  dp__lerp_rows_fn lerp; /* linear: the row kernel of the input type, or NULL */
+  int64_t block[3];     /* output block size, see warp_block_task */
 } warp_ctx;
 
 /* Snapping positions to voxel centres (warp_internal.h) matters only when the
@@ -338,124 +340,78 @@ static inline double sample_voxel(const warp_ctx *c, const char *src, int64_t i,
   }
 }
 
-/* Output blocks of BI x BJ x BK voxels: under a rotation an output row runs
- * obliquely through the input, so rows and slices of output share input
- * cache lines only when they are computed close together in all three
- * directions.  A block's input footprint (about the same number of voxels)
- * stays in the core's cache. */
+/* Output blocks: under a rotation an output row runs obliquely through the
+ * input, so rows and slices of output share input cache lines only when
+ * they are computed close together in all three directions.  A 32 x 16 x 8
+ * block's input footprint (about the same number of voxels) stays in the
+ * core's cache. */
+static const int64_t ROTATED_BLOCK[3] = {32, 16, 8};
+/* A displacement field (elastic) moves positions by a few voxels around the
+ * identity: whole rows read the input, the field and the output in order
+ * (narrow blocks would read the field a short segment per row, too
+ * scattered for the hardware prefetcher and the TLB). */
+static const int64_t FIELD_BLOCK[3] = {INT64_MAX, 1, 1};
+enum { SEG = 64 };  /* voxels per row segment (at most 64: dp__lerp_rows) */
+enum { ROWS = 64 }; /* rows per call of the row kernel */
 
-enum { BI = 32, BJ = 16, BK = 8 }; /* output block, see warp_block_task */
-
-/* Linear interpolation along one output row segment, typed: the position is
- * computed, snapped and tested exactly as sample_voxel does, and interior
- * samples are interpolated inline (the same arithmetic as linear_interior,
- * so the same bits); anything else goes through sample_voxel. */
-#define DP__ROWLIN(T)                                                                             \
-  static void rowlin_##T(const warp_ctx *c, const char *src, int64_t i0, int64_t i1, int64_t j,    \
-                         int64_t k, int64_t onvox, double *row) {                                  \
-    const double(*m)[4] = c->m.m;                                                                  \
-    const int64_t *od = c->out->dim, n0 = c->n[0], n1 = c->n[1], n2 = c->n[2];                     \
-    const int64_t sy = n0, sz = n0 * n1;                                                           \
-    const double bx = m[0][1] * (double)j + m[0][2] * (double)k + m[0][3];                         \
-    const double by = m[1][1] * (double)j + m[1][2] * (double)k + m[1][3];                         \
-    const double bz = m[2][1] * (double)j + m[2][2] * (double)k + m[2][3];                         \
-    const float *dsp = c->o.displacement;                                                          \
-    const int64_t vrow = (k * od[1] + j) * od[0];                                                  \
-    const T *sv = (const T *)src;                                                                  \
-    /* positions first (offset < 0: not interior), then the loads, with the                      \
-     * cache lines of the sample PF ahead requested early: the input is read                      \
-     * obliquely, which the hardware prefetcher does not follow */                                 \
-    int64_t off[BI];                                                                               \
-    double fxs[BI], fys[BI], fzs[BI];                                                              \
-    const int64_t n = i1 - i0;                                                                     \
-    for (int64_t i = i0; i < i1; i++) {                                                            \
-      double px = m[0][0] * (double)i + bx, py = m[1][0] * (double)i + by,                         \
-             pz = m[2][0] * (double)i + bz;                                                        \
-      if (dsp) {                                                                                   \
-        px += dsp[vrow + i];                                                                       \
-        py += dsp[onvox + vrow + i];                                                               \
-        pz += dsp[2 * onvox + vrow + i];                                                           \
-      }                                                                                            \
-      if (c->snap) {                                                                               \
-        px = dp__warp_snap(px);                                                                    \
-        py = dp__warp_snap(py);                                                                    \
-        pz = dp__warp_snap(pz);                                                                    \
-      }                                                                                            \
-      int64_t q = i - i0;                                                                          \
-      if (!(px >= 0 && py >= 0 && pz >= 0 && px < (double)(n0 - 1) && py < (double)(n1 - 1) &&     \
-            pz < (double)(n2 - 1))) {                                                              \
-        off[q] = -1;                                                                               \
-        continue;                                                                                  \
-      }                                                                                            \
-      const int64_t x0 = (int64_t)px, y0 = (int64_t)py, z0 = (int64_t)pz;                          \
-      fxs[q] = px - (double)x0;                                                                    \
-      fys[q] = py - (double)y0;                                                                    \
-      fzs[q] = pz - (double)z0;                                                                    \
-      off[q] = z0 * sz + y0 * sy + x0;                                                             \
-    }                                                                                              \
-    enum { PF = 6 };                                                                               \
-    for (int64_t q = 0; q < n && q < PF; q++)                                                      \
-      if (off[q] >= 0) {                                                                           \
-        __builtin_prefetch(sv + off[q] + sz);                                                      \
-        __builtin_prefetch(sv + off[q] + sz + sy);                                                 \
-      }                                                                                            \
-    for (int64_t q = 0; q < n; q++) {                                                              \
-      if (q + PF < n && off[q + PF] >= 0) {                                                        \
-        const T *f = sv + off[q + PF];                                                             \
-        __builtin_prefetch(f);                                                                     \
-        __builtin_prefetch(f + sy);                                                                \
-        __builtin_prefetch(f + sz);                                                                \
-        __builtin_prefetch(f + sz + sy);                                                           \
-      }                                                                                            \
-      if (off[q] < 0) {                                                                            \
-        row[q] = sample_voxel(c, src, i0 + q, j, k, onvox);                                        \
-        continue;                                                                                  \
-      }                                                                                            \
-      const T *s = sv + off[q];                                                                    \
-      const double fx = fxs[q], fy = fys[q], fz = fzs[q];                                          \
-      double c00 = (double)s[0] + fx * ((double)s[1] - (double)s[0]);                              \
-      double c10 = (double)s[sy] + fx * ((double)s[sy + 1] - (double)s[sy]);                       \
-      double c01 = (double)s[sz] + fx * ((double)s[sz + 1] - (double)s[sz]);                       \
-      double c11 = (double)s[sz + sy] + fx * ((double)s[sz + sy + 1] - (double)s[sz + sy]);        \
-      double c0 = c00 + fy * (c10 - c00), c1 = c01 + fy * (c11 - c01);                             \
-      row[q] = c0 + fz * (c1 - c0);                                                                \
-    }                                                                                              \
+/* Voxels s0 .. s1 - 1 of the nr (<= ROWS) output rows (jk[r][0], jk[r][1])
+ * through the row kernel (warp_linear.c), which takes the interior and
+ * outside samples; the rest go through sample_voxel.  Row r goes to
+ * vals + r (s1 - s0). */
+static void lerp_rows(const warp_ctx *c, const char *src, int64_t s0, int64_t s1, const int64_t jk[][2], int nr,
+                      int64_t onvox, double *vals) {
+  const double(*m)[4] = c->m.m;
+  double b[3 * ROWS];
+  const float *dsp[ROWS];
+  uint64_t rest[ROWS];
+  for (int r = 0; r < nr; r++) {
+    const double j = (double)jk[r][0], k = (double)jk[r][1];
+    for (int d = 0; d < 3; d++) b[3 * r + d] = m[d][1] * j + m[d][2] * k + m[d][3];
+    if (c->o.displacement)
+      dsp[r] = c->o.displacement + (jk[r][1] * c->out->dim[1] + jk[r][0]) * c->out->dim[0] + s0;
   }
-DP__ROWLIN(float)
-DP__ROWLIN(int16_t)
-DP__ROWLIN(uint8_t)
-DP__ROWLIN(uint16_t)
-#undef DP__ROWLIN
+  dp__lerp_rows job = {src,  {c->n[0], c->n[1], c->n[2]}, {m[0][0], m[1][0], m[2][0]}, b,
+                       c->o.displacement ? dsp : NULL, onvox, s0, (int)(s1 - s0), nr, c->snap,
+                       c->o.fill == DP_FILL_EDGE ? NULL : &c->fill};
+  c->lerp(&job, vals, rest);
+  for (int r = 0; r < nr; r++)
+    for (int64_t q = 0; rest[r]; q++, rest[r] >>= 1)
+      if (rest[r] & 1) vals[r * (s1 - s0) + q] = sample_voxel(c, src, s0 + q, jk[r][0], jk[r][1], onvox);
+}
 
 static dp_status warp_block_task(void *vctx, int64_t task) {
   warp_ctx *c = vctx;
-  const int64_t *od = c->out->dim;
-  int64_t nbi = (od[0] + BI - 1) / BI, nbj = (od[1] + BJ - 1) / BJ, nbk = (od[2] + BK - 1) / BK;
+  const int64_t *od = c->out->dim, *bs = c->block;
+  int64_t nbi = (od[0] + bs[0] - 1) / bs[0], nbj = (od[1] + bs[1] - 1) / bs[1], nbk = (od[2] + bs[2] - 1) / bs[2];
   int64_t bi = task % nbi, bj = (task / nbi) % nbj, bk = (task / nbi / nbj) % nbk, t = task / nbi / nbj / nbk;
-  int64_t i0 = bi * BI, i1 = i0 + BI < od[0] ? i0 + BI : od[0];
-  int64_t j0 = bj * BJ, j1 = j0 + BJ < od[1] ? j0 + BJ : od[1];
-  int64_t k0 = bk * BK, k1 = k0 + BK < od[2] ? k0 + BK : od[2];
+  int64_t i0 = bi * bs[0], i1 = i0 + bs[0] < od[0] ? i0 + bs[0] : od[0];
+  int64_t j0 = bj * bs[1], j1 = j0 + bs[1] < od[1] ? j0 + bs[1] : od[1];
+  int64_t k0 = bk * bs[2], k1 = k0 + bs[2] < od[2] ? k0 + bs[2] : od[2];
   size_t osize = dp_dtype_size(c->out->dtype);
-  double row[BI];
+  double vals[ROWS * SEG];
+  int64_t jk[ROWS][2];
   const char *src = (const char *)c->src +
                     (size_t)t * c->plane_in * (c->o.interp == DP_INTERP_CUBIC ? sizeof(float) : dp_dtype_size(c->in->dtype));
-  int64_t onvox = od[0] * od[1] * od[2];
-  for (int64_t k = k0; k < k1; k++)
-    for (int64_t j = j0; j < j1; j++) {
-      if (c->o.interp == DP_INTERP_LINEAR && c->in->dtype == DP_F32)
-        rowlin_float(c, src, i0, i1, j, k, onvox, row);
-      else if (c->o.interp == DP_INTERP_LINEAR && c->in->dtype == DP_I16)
-        rowlin_int16_t(c, src, i0, i1, j, k, onvox, row);
-      else if (c->o.interp == DP_INTERP_LINEAR && c->in->dtype == DP_U8)
-        rowlin_uint8_t(c, src, i0, i1, j, k, onvox, row);
-      else if (c->o.interp == DP_INTERP_LINEAR && c->in->dtype == DP_U16)
-        rowlin_uint16_t(c, src, i0, i1, j, k, onvox, row);
-      else
-        for (int64_t i = i0; i < i1; i++) row[i - i0] = sample_voxel(c, src, i, j, k, onvox);
-      dp__store_row(row, i1 - i0, c->out->dtype,
-                    (char *)c->out->data + ((((size_t)t * (size_t)od[2] + (size_t)k) * (size_t)od[1] + (size_t)j) *
-                                                (size_t)od[0] + (size_t)i0) * osize);
+  const int64_t onvox = od[0] * od[1] * od[2], nj = j1 - j0, nrows = nj * (k1 - k0);
+  char *out = (char *)c->out->data + (size_t)t * (size_t)onvox * osize;
+  for (int64_t r0 = 0; r0 < nrows; r0 += ROWS) {
+    const int nr = (int)(nrows - r0 < ROWS ? nrows - r0 : ROWS);
+    for (int r = 0; r < nr; r++) {
+      jk[r][0] = j0 + (r0 + r) % nj;
+      jk[r][1] = k0 + (r0 + r) / nj;
     }
+    for (int64_t s0 = i0; s0 < i1; s0 += SEG) {
+      const int64_t s1 = s0 + SEG < i1 ? s0 + SEG : i1, len = s1 - s0;
+      if (c->lerp)
+        lerp_rows(c, src, s0, s1, (const int64_t(*)[2])jk, nr, onvox, vals);
+      else
+        for (int r = 0; r < nr; r++)
+          for (int64_t i = s0; i < s1; i++) vals[r * len + i - s0] = sample_voxel(c, src, i, jk[r][0], jk[r][1], onvox);
+      for (int r = 0; r < nr; r++)
+        dp__store_row(vals + r * len, len, c->out->dtype,
+                      out + (((size_t)jk[r][1] * (size_t)od[1] + (size_t)jk[r][0]) * (size_t)od[0] + (size_t)s0) * osize);
+    }
+  }
   return DP_OK;
 }
 
@@ -550,6 +506,7 @@ dp_status dp_warp(const dp_volume *in, const int64_t dim[3], const dp_mat4 *out_
   c.fill = o.fill_value;
   for (int d = 0; d < 3; d++) c.n[d] = in->dim[d];
   c.plane_in = (size_t)(in->dim[0] * in->dim[1] * in->dim[2]);
+  if (o.interp == DP_INTERP_LINEAR) c.lerp = dp__lerp_kernel(in->dtype);
   if (o.fill == DP_FILL_MIN && dp__warp_needs_fill(in, dim, out_to_in, o.displacement != NULL))
     c.fill = dp__volume_min(in, o.threads);
   dp_volume *coef = NULL;
@@ -561,7 +518,10 @@ dp_status dp_warp(const dp_volume *in, const int64_t dim[3], const dp_mat4 *out_
   if (s == DP_OK && aligned) {
     s = dp__warp_aligned(in, out_to_in, o.interp, o.fill, c.fill, o.threads, v);
   } else if (s == DP_OK) {
-    int64_t nblocks = ((od[0] + BI - 1) / BI) * ((od[1] + BJ - 1) / BJ) * ((od[2] + BK - 1) / BK);
+    const int64_t *bs = o.displacement ? FIELD_BLOCK : ROTATED_BLOCK;
+    for (int d = 0; d < 3; d++) c.block[d] = bs[d] < od[d] ? bs[d] : od[d];
+    int64_t nblocks = 1;
+    for (int d = 0; d < 3; d++) nblocks *= (od[d] + c.block[d] - 1) / c.block[d];
     s = dp__parallel_for(nblocks * od[3], o.threads, warp_block_task, &c);
   }
   dp_volume_free(coef);

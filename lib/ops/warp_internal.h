@@ -48,4 +48,32 @@ int dp__warp_is_aligned(const dp_mat4 *m);
 dp_status dp__warp_aligned(const dp_volume *in, const dp_mat4 *m, dp_interp interp, dp_fill fill,
                            double fill_value, int threads, dp_volume *out);
 
+/* Trilinear interpolation along output row segments i = i0 .. i0 + len - 1
+ * (len <= 64) of nrows output rows, from src (one volume of n[0] x n[1] x
+ * n[2] voxels).  In row r the position of voxel i is a * i + b[3 r + d] on
+ * axis d (the product, then the sum), plus, when dsp is not NULL,
+ * dsp[r][q + d * plane] (q = i - i0), snapped to voxel centres
+ * (dp__warp_snap) when snap is set. */
+typedef struct dp__lerp_rows {
+  const void *src;
+  int64_t n[3];
+  double a[3];
+  const double *b;        /* 3 per row */
+  const float *const *dsp; /* NULL, or per row: the x plane's first voxel */
+  int64_t plane;          /* floats from one displacement plane to the next */
+  int64_t i0;
+  int len, nrows, snap;
+  const double *fill;     /* NULL (edge fill), or the value outside the input */
+} dp__lerp_rows;
+
+/* Writes out[r * len + q] for every voxel whose eight taps lie inside the
+ * input (0 <= p < n - 1 on every axis), and *fill for every voxel outside the
+ * input's extent when fill is not NULL; rest[r] gets the mask of the others
+ * (bit q), which the caller samples itself (lib/ops/warp_linear.c). */
+typedef void (*dp__lerp_rows_fn)(const dp__lerp_rows *job, double *out, uint64_t *rest);
+
+/* The row kernel for input type t (the fastest this processor runs), or
+ * NULL when the type has none (f64, i32: per-voxel path). */
+dp__lerp_rows_fn dp__lerp_kernel(dp_dtype t);
+
 #endif
