@@ -33,6 +33,11 @@ dp_status dp__error_prefix(dp_status s, const char *prefix);
 dp_status dp__limits_acquire(const int64_t dim[4], int64_t voxels, size_t nbytes);
 void dp__limits_release(size_t nbytes);
 
+/* A voxel-sized buffer (volume.c), released with free(): zeroed (calloc)
+ * or not; one of 4 MiB or more is asked for as transparent huge pages, and
+ * when not zeroed it is 2 MiB aligned so that every page of it can be huge. */
+void *dp__alloc_data(size_t nbytes, int zeroed);
+
 /* Like dp_volume_new_like, but the data is NOT initialised: only for callers
  * that write every voxel before anything reads it.  Large buffers are 2 MiB
  * aligned and asked for as transparent huge pages before their first touch. */

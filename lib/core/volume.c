@@ -40,7 +40,7 @@ static dp_status check_dims(const int64_t dim[4], dp_dtype dtype, size_t *nbytes
  * is not aligned, so its first and last partial 2 MiB stay 4 KiB pages
  * (about 500 extra faults); an uninitialised buffer is aligned and rounded
  * up to 2 MiB so that every page of it can be huge. */
-static void *alloc_data(size_t nbytes, int zeroed) {
+void *dp__alloc_data(size_t nbytes, int zeroed) {
   void *p = NULL;
   if (nbytes < DP__HUGE_MIN) {
     size_t n = nbytes ? nbytes : 1;
@@ -76,7 +76,7 @@ static dp_status volume_new(const int64_t dim[4], dp_dtype dtype, const dp_mat4 
   /* --max-voxels / --max-memory: refused before anything is allocated */
   if ((s = dp__limits_acquire(dim, (int64_t)(nbytes / dp_dtype_size(dtype)), nbytes)) != DP_OK) return s;
   dp_volume *v = calloc(1, sizeof *v);
-  if (v) v->data = alloc_data(nbytes, zeroed);
+  if (v) v->data = dp__alloc_data(nbytes, zeroed);
   if (!v || !v->data) {
     free(v);
     dp__limits_release(nbytes);

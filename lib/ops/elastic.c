@@ -159,9 +159,11 @@ dp_status dp_elastic_field(const int64_t dim[3], const double alpha[3], const do
       (nvox *= dim[2]) > DP_MAX_VOXELS / 3)
     return dp__error(DP_ELIMIT, "elastic field of %lld x %lld x %lld voxels is too large",
                      (long long)dim[0], (long long)dim[1], (long long)dim[2]);
-  float *f = calloc((size_t)nvox * 3, sizeof(float));
+  int zero = alpha[0] == 0 && alpha[1] == 0 && alpha[2] == 0;
+  /* otherwise every value is written below: no zeroing, and huge pages */
+  float *f = dp__alloc_data((size_t)nvox * 3 * sizeof(float), zero);
   if (!f) return dp__error(DP_ENOMEM, "out of memory");
-  if (alpha[0] == 0 && alpha[1] == 0 && alpha[2] == 0) {
+  if (zero) {
     *field = f;
     return DP_OK;
   }
@@ -179,7 +181,7 @@ dp_status dp_elastic_field(const int64_t dim[3], const double alpha[3], const do
   c.mc = c.h == 1 ? dim[0] : (dim[0] - 1) / c.h + 4;
   c.smooth = sigma[0] > 0;
   if (c.smooth) dp__rg_coefs(sigma[0], &c.c);
-  float *coarse = c.h == 1 ? f : malloc((size_t)(c.mc * dim[1] * dim[2]) * 3 * sizeof(float));
+  float *coarse = c.h == 1 ? f : dp__alloc_data((size_t)(c.mc * dim[1] * dim[2]) * 3 * sizeof(float), 0);
   dp_status s = coarse ? DP_OK : dp__error(DP_ENOMEM, "out of memory");
   if (s == DP_OK) {
     c.coarse = coarse;
