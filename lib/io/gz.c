@@ -6,6 +6,7 @@
 
 #include "core/internal.h"
 #include "io/gz.h"
+#include "io/gz_deflate.h"
 
 enum { HDR = 24, TRL = 8 }; /* our member header (with extra field) and trailer */
 
@@ -78,16 +79,111 @@ static const unsigned char *direct(const wctx *c, size_t off, size_t n) {
  * stays the same for any thread count. */
 enum { AUTO_LEVEL = 6, FLAT_LEVEL = 7, PROBE = 16384, FLAT_RATIO = 16 };
 
-static int block_is_flat(struct libdeflate_compressor *probe, const unsigned char *src, size_t n,
-                         unsigned char *tmp, size_t tmp_cap) {
-  if (n < 4 * PROBE) return 0;
-  size_t total = 0;
+/* Long constant runs (at least DP__GZ_RUN_MIN bytes with a period of 1, 2,
+ * 4 or 8: air or padding in noise-free data, the fill outside a resampled
+ * field of view, the background of a mask) are encoded directly
+ * (gz_deflate.c), 2 bits per 258 bytes, instead of by libdeflate, which
+ * spends most of its time on such data hashing every byte inside its long
+ * matches.  The pieces between runs go to libdeflate at the level the probe
+ * picks for them, and all join into one DEFLATE stream, so a block is still
+ * one member and costs no more than libdeflate's own output: on the
+ * synthetic CT of bench_convert.sh (half air) the same size as level 7 on
+ * whole blocks in two thirds of the time.  The runs are found from the
+ * block's bytes alone, like everything else. */
+enum { MAX_RUNS = (int)(DP__GZ_BLOCK / DP__GZ_RUN_MIN) + 1 };
+
+/* The probe: libdeflate level 1 on four PROBE-byte samples spread over the
+ * pieces [cut[2i], cut[2i + 1]) of src (i < npieces) as if they were one,
+ * each moved to lie within its piece, and skipped when the piece is shorter;
+ * 1 when the samples compress better than FLAT_RATIO:1, or when there are
+ * none (then the pieces are too short for the level to matter). */
+static int pieces_are_flat(struct libdeflate_compressor *probe, const unsigned char *src,
+                           const size_t *cut, int npieces, unsigned char *tmp, size_t tmp_cap) {
+  size_t len = 0, total = 0, tried = 0;
+  for (int i = 0; i < npieces; i++) len += cut[2 * i + 1] - cut[2 * i];
   for (int k = 0; k < 4; k++) {
-    size_t got = libdeflate_deflate_compress(probe, src + (size_t)k * (n / 4), PROBE, tmp, tmp_cap);
-    if (got == 0) return 0; /* did not even fit: far from flat */
-    total += got;
+    size_t want = k * (len / 4), base = 0; /* sample k starts `want` bytes into the pieces */
+    for (int i = 0; i < npieces; i++) {
+      size_t a = cut[2 * i], plen = cut[2 * i + 1] - a;
+      if (want < base + plen) {
+        size_t from = a + (want - base);
+        if (from + PROBE > a + plen) from = plen >= PROBE ? a + plen - PROBE : a;
+        if (plen >= PROBE) {
+          size_t got = libdeflate_deflate_compress(probe, src + from, PROBE, tmp, tmp_cap);
+          if (got == 0) return 0; /* did not even fit: far from flat */
+          total += got;
+          tried += PROBE;
+        }
+        break;
+      }
+      base += plen;
+    }
   }
-  return total * FLAT_RATIO < 4 * PROBE;
+  return total * FLAT_RATIO < tried || tried == 0;
+}
+
+static const unsigned char member_head[16] = {0x1f, 0x8b, 8, 4, 0, 0, 0, 0, 0, 3,
+                                              12, 0, 'D', 'P', 8, 0};
+
+/* Frames the member around the raw DEFLATE data at m + HDR; returns its size. */
+static size_t frame_member(unsigned char *m, size_t clen, const unsigned char *src, size_t n) {
+  size_t mlen = HDR + clen + TRL;
+  memcpy(m, member_head, 16);
+  put32(m + 16, (uint32_t)mlen);
+  put32(m + 20, (uint32_t)n);
+  put32(m + HDR + clen, libdeflate_crc32(0, src, n));
+  put32(m + HDR + clen + 4, (uint32_t)n);
+  return mlen;
+}
+
+/* The block (src, n) as one member at m[0, cap), split at its nruns long
+ * runs [run[2i], run[2i + 1]) (cut: the pieces between them, as
+ * pieces_are_flat wants them).  A run that follows a piece leaves its first
+ * period to that piece, and one that precedes a piece leaves it the bytes
+ * past its last whole 258, so that the run's block needs no literal and no
+ * other match length: the smallest code tables.  Returns the member's size,
+ * 0 when cap is too small or libdeflate's output did not walk (the caller
+ * then compresses the block whole). */
+static size_t compress_split(const wctx *c, int64_t w, const unsigned char *src, size_t n,
+                             const size_t *run, int nruns, const size_t *cut,
+                             unsigned char *m, size_t cap) {
+  struct libdeflate_compressor *zb =
+      pieces_are_flat(c->probe[w], src, cut, nruns + 1, m + HDR, cap - HDR - TRL) ? c->flat[w]
+                                                                                  : c->z[w];
+  size_t nbits = (size_t)HDR * 8, a = 0; /* a: where the next piece starts */
+  for (int i = 0; i <= nruns; i++) {
+    size_t rs = i < nruns ? run[2 * i] : n, re = i < nruns ? run[2 * i + 1] : n;
+    int history = rs > a;
+    size_t lit = rs < n ? (size_t)dp__deflate_period(src + rs) : 0;
+    if (history) rs += lit;
+    if (re < n) re -= (re - rs - (history ? 0 : lit)) % 258;
+    if (rs > a) {
+      size_t at = nbits / 8 + DP__DEFLATE_GAP;
+      if (at + TRL >= cap) return 0;
+      size_t got = libdeflate_deflate_compress(zb, src + a, rs - a, m + at, cap - at - TRL);
+      if (got == 0 || !dp__deflate_append(m, got, rs == n, &nbits)) return 0;
+    }
+    if (re > rs && !dp__deflate_run(src + rs, re - rs, history, re == n, m, cap - TRL, &nbits))
+      return 0;
+    a = re;
+  }
+  return frame_member(m, (nbits + 7) / 8 - HDR, src, n);
+}
+
+/* The block's long runs, [run[2i], run[2i + 1]) for i < the count returned,
+ * and the pieces between them, [cut[2i], cut[2i + 1]) for i <= it. */
+static int find_runs(const unsigned char *src, size_t n, size_t *run, size_t *cut) {
+  size_t at = 0, rs, re;
+  int nr = 0;
+  while (at < n && nr < MAX_RUNS && dp__deflate_find_run(src, at, n, DP__GZ_RUN_MIN, &rs, &re)) {
+    cut[2 * nr] = at;
+    cut[2 * nr + 1] = run[2 * nr] = rs;
+    run[2 * nr + 1] = at = re;
+    nr++;
+  }
+  cut[2 * nr] = at;
+  cut[2 * nr + 1] = n;
+  return nr;
 }
 
 static dp_status compress_worker(void *vctx, int64_t w) {
@@ -97,41 +193,33 @@ static dp_status compress_worker(void *vctx, int64_t w) {
   if (autolevel && !c->probe[w]) c->probe[w] = libdeflate_alloc_compressor(1);
   if (autolevel && !c->flat[w]) c->flat[w] = libdeflate_alloc_compressor(FLAT_LEVEL);
   struct libdeflate_compressor *z = c->z[w], *probe = c->probe[w], *flat = c->flat[w];
-  unsigned char *scratch = c->scratch[w];
-  if (!z || (autolevel && (!probe || !flat))) return dp__error(DP_ENOMEM, "out of memory for a compressor");
-  dp_status s = DP_OK;
+  if (!z || (autolevel && (!probe || !flat)))
+    return dp__error(DP_ENOMEM, "out of memory for a compressor");
   for (size_t b = (size_t)w; b < c->nblocks; b += (size_t)c->workers) {
     size_t off = (c->first_block + b) * DP__GZ_BLOCK;
     size_t n = c->total - off < DP__GZ_BLOCK ? c->total - off : DP__GZ_BLOCK;
     const unsigned char *src = direct(c, off, n);
     if (!src) {
-      if (!scratch && !(scratch = c->scratch[w] = malloc(DP__GZ_BLOCK))) {
-        s = dp__error(DP_ENOMEM, "out of memory");
-        break;
-      }
-      gather(c, off, n, scratch);
-      src = scratch;
+      if (!c->scratch[w] && !(c->scratch[w] = malloc(DP__GZ_BLOCK)))
+        return dp__error(DP_ENOMEM, "out of memory");
+      gather(c, off, n, c->scratch[w]);
+      src = c->scratch[w];
     }
     unsigned char *m = c->out[b];
+    size_t run[2 * MAX_RUNS], cut[2 * MAX_RUNS + 2];
+    int nruns = autolevel ? find_runs(src, n, run, cut) : 0;
+    if (nruns > 0 &&
+        (c->out_len[b] = compress_split(c, w, src, n, run, nruns, cut, m, c->out_cap)) > 0)
+      continue;
     /* (the member buffer doubles as the probe's output: overwritten below) */
-    struct libdeflate_compressor *zb =
-        autolevel && block_is_flat(probe, src, n, m + HDR, c->out_cap - HDR - TRL) ? flat : z;
-    size_t clen = libdeflate_deflate_compress(zb, src, n, m + HDR, c->out_cap - HDR - TRL);
-    if (clen == 0) {
-      s = dp__error(DP_EINTERNAL, "deflate output exceeded its bound");
-      break;
-    }
-    size_t mlen = HDR + clen + TRL;
-    static const unsigned char head[16] = {0x1f, 0x8b, 8, 4, 0, 0, 0, 0, 0, 3,
-                                           12, 0, 'D', 'P', 8, 0};
-    memcpy(m, head, 16);
-    put32(m + 16, (uint32_t)mlen);
-    put32(m + 20, (uint32_t)n);
-    put32(m + HDR + clen, libdeflate_crc32(0, src, n));
-    put32(m + HDR + clen + 4, (uint32_t)n);
-    c->out_len[b] = mlen;
+    size_t whole[2] = {0, n}, cap = c->out_cap - HDR - TRL;
+    int flat_block =
+        autolevel && n >= 4 * PROBE && pieces_are_flat(probe, src, whole, 1, m + HDR, cap);
+    size_t clen = libdeflate_deflate_compress(flat_block ? flat : z, src, n, m + HDR, cap);
+    if (clen == 0) return dp__error(DP_EINTERNAL, "deflate output exceeded its bound");
+    c->out_len[b] = frame_member(m, clen, src, n);
   }
-  return s;
+  return DP_OK;
 }
 
 dp_status dp__gz_write(dp__atomic_file *af, const void *const parts[], const size_t sizes[],
@@ -149,7 +237,12 @@ dp_status dp__gz_write(dp__atomic_file *af, const void *const parts[], const siz
   if ((size_t)c.workers > nblocks) c.workers = (int)nblocks;
   /* Bounded memory: a few blocks per worker in flight at a time. */
   size_t batch = (size_t)c.workers * 4;
-  c.out_cap = HDR + TRL + libdeflate_deflate_compress_bound(NULL, DP__GZ_BLOCK);
+  /* A block split at runs takes libdeflate's bound for the pieces between
+   * them, plus per run its code tables (under 64 bytes) and 3 bits per 258
+   * bytes, plus the gap dp__deflate_append needs. */
+  c.out_cap = HDR + TRL + DP__DEFLATE_GAP + 6 +
+              libdeflate_deflate_compress_bound(NULL, DP__GZ_BLOCK) +
+              MAX_RUNS * (64 + libdeflate_deflate_compress_bound(NULL, 0)) + DP__GZ_BLOCK / 512;
   c.out = calloc(batch, sizeof *c.out);
   c.out_len = calloc(batch, sizeof *c.out_len);
   size_t nw = (size_t)c.workers;

@@ -17,9 +17,14 @@
 /* Uncompressed bytes per gzip member. */
 #define DP__GZ_BLOCK ((size_t)1 << 20)
 
+/* At the automatic level, constant runs of at least this many bytes (with a
+ * period of 1, 2, 4 or 8) are encoded directly rather than by libdeflate,
+ * within their member's DEFLATE stream (gz_deflate.h). */
+#define DP__GZ_RUN_MIN ((size_t)64 << 10)
+
 /* Compresses the concatenation of nparts buffers into af as gzip at the given
- * libdeflate level (1..12; 0 = automatic: 6, or 7 on highly redundant blocks)
- * using up to `threads` workers. */
+ * libdeflate level (1..12; 0 = automatic: 6, or 7 on highly redundant blocks,
+ * long runs apart) using up to `threads` workers. */
 dp_status dp__gz_write(dp__atomic_file *af, const void *const parts[], const size_t sizes[],
                        int nparts, int level, int threads);
 
