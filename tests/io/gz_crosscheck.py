@@ -17,27 +17,20 @@ import shutil
 import subprocess
 import sys
 
-try:
-    import numpy as np
-    import nibabel as nib
-except ImportError as e:
-    print(f"SKIP: {e} (install python3-nibabel python3-numpy)")
-    sys.exit(77)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from testutil import Checks, fresh_dir, need_modules, skip  # noqa: E402
+
+need_modules("numpy", "nibabel")
+import numpy as np  # noqa: E402
+import nibabel as nib  # noqa: E402
+
 if not shutil.which("gzip"):
-    print("SKIP: gzip not found")
-    sys.exit(77)
+    skip("gzip not found")
 
 cli, work = sys.argv[1], sys.argv[2]
-shutil.rmtree(work, ignore_errors=True)
-os.makedirs(work)
+fresh_dir(work)
 rng = np.random.default_rng(11)
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what)
+check = Checks()
 
 
 def volumes():
@@ -97,7 +90,4 @@ for name, data in volumes():
               f"{name}: nifti_tool -copy_im reads the voxels ({r.stderr.strip()})")
     print(f"{name}: {data.dtype} {data.shape}, {len(want)} -> {len(outs[0])} bytes")
 
-if failures:
-    print(f"{len(failures)} failure(s)")
-    sys.exit(1)
-print("all checks passed")
+check.done("gz crosscheck")
