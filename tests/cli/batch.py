@@ -165,6 +165,26 @@ items, summ = log_items(os.path.join(out, "batch-log.jsonl"))
 check(summ[-1]["written"] == 5, f"after changing the pipeline all 5 are redone, 2 at a time (got {summ[-1]})")
 check(not temps(out), f"no temporary files: {temps(out)}")
 
+# --force redoes up-to-date items; --log chooses the log; --no-gz writes .nii
+r = run("batch", W("nii", "ct1.nii.gz"), "-o", W("opts"), "--pipeline", bpipe, "--no-gz", "--log", W("opts.jsonl"))
+check(r.returncode == 0 and sorted(tree(W("opts"))) == ["ct1.json", "ct1.nii"] and os.path.exists(W("opts.jsonl")),
+      f"--no-gz and --log: {sorted(tree(W('opts')))} {r.stderr}")
+t1 = os.stat(W("opts", "ct1.nii")).st_mtime_ns
+time.sleep(0.02)
+r = run("batch", W("nii", "ct1.nii.gz"), "-o", W("opts"), "--pipeline", bpipe, "--no-gz", "--log", W("opts.jsonl"),
+        "--force")
+items, summ = log_items(W("opts.jsonl"))
+check(summ[-1]["written"] == 1 and os.stat(W("opts", "ct1.nii")).st_mtime_ns != t1, "--force redoes an up-to-date item")
+# a sidecar far longer than 64 KiB (many steps recorded before the hash) is still recognised
+long_pipe = W("long.txt")
+with open(long_pipe, "w") as f:
+    f.write("--clip -1000,3000\n" * 3000)
+r = run("batch", W("nii", "ct1.nii.gz"), "-o", W("longside"), "--pipeline", long_pipe)
+size = os.path.getsize(W("longside", "ct1.json"))
+r = run("batch", W("nii", "ct1.nii.gz"), "-o", W("longside"), "--pipeline", long_pipe)
+items, summ = log_items(W("longside", "batch-log.jsonl"))
+check(size > 65536 and summ[-1]["up_to_date"] == 1, f"a {size}-byte sidecar is recognised as up to date: {summ[-1]}")
+
 # ---- kills
 good = [b for b in batch_inputs if not b.endswith("junk")]
 ref = W("ref_run")

@@ -43,4 +43,24 @@ void batch_plan_free(batch_plan *p);
  * Returns NULL when it is, else a static reason. */
 const char *batch_check_relative(const char *rel);
 
+/* What every item of a run shares. */
+typedef struct batch_run {
+  const char *outroot;
+  dp_pipeline *pipe; /* its text is part of the hash */
+  int threads;       /* per item */
+  int force;         /* redo up-to-date items */
+  int fsync;         /* durable outputs */
+} batch_run;
+
+/* Runs one item (meant for a child process): hashes its inputs, label,
+ * pipeline, output names and the version; returns 'S' when its outputs
+ * carry that hash already (up to date), else loads, runs the pipeline and
+ * writes the outputs with the hash in their sidecars: 'W', or 'F' with the
+ * message in msg (nothing left behind). */
+char batch_run_item(const batch_run *r, const batch_item *it, char *msg, size_t msgsize);
+
+/* Removes the atomic writer's temporaries (".NAME.XXXXXX.tmp") of the
+ * item's outputs and sidecars: only a killed writer leaves them. */
+void batch_remove_item_temps(const char *outroot, const batch_item *it);
+
 #endif

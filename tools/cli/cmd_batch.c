@@ -3,11 +3,9 @@
  * child process (a crash or a kill takes one item down, never the batch);
  * outputs are written atomically and carry a content hash of what made them,
  * so a rerun skips what is up to date and finishes the rest. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <libdeflate.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -142,293 +140,6 @@ static int parse(int argc, char **argv, batch_opts *o) {
   return 0;
 }
 
-/* ---- content hash -------------------------------------------------------- */
-
-typedef struct {
-  uint32_t crc, adler;
-  uint64_t len;
-} chash;
-
-static void ch_init(chash *h) {
-  h->crc = 0;
-  h->adler = 1;
-  h->len = 0;
-}
-
-static void ch_update(chash *h, const void *p, size_t n) {
-  h->crc = libdeflate_crc32(h->crc, p, n);
-  h->adler = libdeflate_adler32(h->adler, p, n);
-  h->len += n;
-}
-
-static void ch_str(chash *h, const char *s) { ch_update(h, s ? s : "", strlen(s ? s : "") + 1); }
-
-static dp_status ch_file(chash *h, const char *path, unsigned char *buf, size_t bufsize) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return dp__error(DP_EIO, "%s: cannot open: %s", path, strerror(errno));
-  size_t n;
-  uint64_t total = 0;
-  while ((n = fread(buf, 1, bufsize, f)) > 0) {
-    ch_update(h, buf, n);
-    total += n;
-  }
-  int err = ferror(f);
-  fclose(f);
-  if (err) return dp__error(DP_EIO, "%s: cannot read", path);
-  ch_update(h, &total, sizeof total); /* file boundaries count */
-  return DP_OK;
-}
-
-/* ---- one item, in its own process --------------------------------------- */
-
-typedef struct {
-  const batch_opts *o;
-  const char *ext;
-  int threads;
-} run_ctx;
-
-static int join(char *out, size_t size, const char *a, const char *b) {
-  int n = snprintf(out, size, "%s/%s", a, b);
-  return n < 0 || (size_t)n >= size;
-}
-
-/* The hash recorded in a sidecar, or "" when absent. */
-static void sidecar_hash(const char *nifti, char *out, size_t size) {
-  out[0] = '\0';
-  char side[4400];
-  if (dp_sidecar_path(nifti, side, sizeof side) != DP_OK) return;
-  FILE *f = fopen(side, "rb");
-  if (!f) return;
-  char buf[1 << 16];
-  size_t n = fread(buf, 1, sizeof buf - 1, f);
-  fclose(f);
-  buf[n] = '\0';
-  /* our own writer's layout: "BatchHash": "<hex>" */
-  const char *p = strstr(buf, "\"BatchHash\"");
-  if (!p) return;
-  p += strlen("\"BatchHash\"");
-  while (*p == ' ' || *p == ':') p++;
-  if (*p++ != '"') return;
-  size_t k = 0;
-  while (p[k] && p[k] != '"' && k + 1 < size) k++;
-  memcpy(out, p, k);
-  out[k] = '\0';
-}
-
-static int exists_file(const char *p) {
-  struct stat st;
-  return stat(p, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-/* Creates the folders of rel (relative to root) one by one, refusing any
- * that is not a real folder (a symbolic link could lead outside the root). */
-static dp_status make_parents(const char *root, const char *rel) {
-  char path[4400];
-  if (join(path, sizeof path, root, rel)) return dp__error(DP_EINVAL, "%s/%s: path too long", root, rel);
-  size_t base = strlen(root) + 1;
-  for (char *s = path + base; (s = strchr(s, '/')) != NULL; s++) {
-    *s = '\0';
-    struct stat st;
-    if (mkdir(path, 0777) != 0 && errno != EEXIST) {
-      int e = errno;
-      *s = '/';
-      return dp__error(DP_EIO, "cannot create folder %.*s: %s", (int)(s - path), path, strerror(e));
-    }
-    if (lstat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
-      dp_status r = dp__error(DP_EIO, "%s is not a folder (a link or a file): refusing to write through it", path);
-      *s = '/';
-      return r;
-    }
-    *s = '/';
-  }
-  return DP_OK;
-}
-
-static int cmp_str(const void *a, const void *b) {
-  return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* Picks the item's series in set: its number, or the one volume series. */
-static dp_status pick_series(const dp_dicom_set *set, const batch_item *it, int *pick) {
-  long want = 0;
-  if (it->series) dp_cli_parse_int(it->series, -2147483647L, 2147483647L, &want);
-  int n = 0;
-  *pick = -1;
-  for (int i = 0; i < dp_dicom_set_series_count(set); i++) {
-    const dp_series_info *si = dp_dicom_set_series(set, i);
-    if (it->series ? si->number == want : si->kind == DP_SERIES_VOLUME) {
-      if (*pick < 0) *pick = i;
-      n++;
-    }
-  }
-  if (n == 1) return DP_OK;
-  return dp__error(DP_EINVAL, "%s: %d %s; give the series number in the manifest's series column", it->input,
-                   n, it->series ? "series with that number" : "volume series");
-}
-
-static dp_status hash_item(const run_ctx *c, const batch_item *it, const dp_dicom_set *set, int pick,
-                           char *hex, size_t hexsize) {
-  chash h;
-  ch_init(&h);
-  ch_str(&h, "dcmprep");
-  ch_str(&h, dp_version());
-  ch_str(&h, dp_pipeline_text(c->o->pipe));
-  ch_str(&h, it->output);
-  ch_str(&h, it->label_output);
-  size_t bufsize = (size_t)1 << 20;
-  unsigned char *buf = malloc(bufsize);
-  if (!buf) return dp__error(DP_ENOMEM, "out of memory");
-  dp_status s = DP_OK;
-  if (set) {
-    int nf = dp_dicom_series_file_count(set, pick);
-    const char **files = malloc((size_t)(nf ? nf : 1) * sizeof *files);
-    if (!files) s = dp__error(DP_ENOMEM, "out of memory");
-    for (int k = 0; s == DP_OK && k < nf; k++) files[k] = dp_dicom_series_file(set, pick, k);
-    if (s == DP_OK) qsort(files, (size_t)nf, sizeof *files, cmp_str); /* frames repeat a file */
-    for (int k = 0; s == DP_OK && k < nf; k++)
-      if (k == 0 || strcmp(files[k], files[k - 1]) != 0) s = ch_file(&h, files[k], buf, bufsize);
-    free(files);
-  } else {
-    s = ch_file(&h, it->input, buf, bufsize);
-  }
-  if (s == DP_OK && it->label) {
-    ch_str(&h, "label");
-    s = ch_file(&h, it->label, buf, bufsize);
-  }
-  free(buf);
-  snprintf(hex, hexsize, "%08x%08x%012llx", (unsigned)h.crc, (unsigned)h.adler,
-           (unsigned long long)(h.len & 0xFFFFFFFFFFFFULL));
-  return s;
-}
-
-/* Runs an item; returns 'W' written, 'S' skipped (up to date), 'F' failed
- * (message in msg). */
-static char run_item(const run_ctx *c, const batch_item *it, char *msg, size_t msgsize) {
-  const batch_opts *o = c->o;
-  dp_status s = DP_OK;
-  dp_dicom_set *own = NULL;
-  const dp_dicom_set *set = it->set;
-  int pick = it->set_index;
-  char img_path[4400], lab_path[4400] = "", hex[64] = "";
-  dp_volume *img = NULL, *lab = NULL;
-  if (it->error) {
-    snprintf(msg, msgsize, "%s", it->error);
-    return 'F';
-  }
-  if (join(img_path, sizeof img_path, o->outroot, it->output) ||
-      (it->label_output && join(lab_path, sizeof lab_path, o->outroot, it->label_output))) {
-    snprintf(msg, msgsize, "%s: output path too long", it->output);
-    return 'F';
-  }
-  if (!set && !dp_cli_is_nifti_name(it->input)) {
-    dp_dicom_scan_opts so = DP_DICOM_SCAN_OPTS_INIT;
-    so.threads = c->threads;
-    const char *paths[1] = {it->input};
-    s = dp_dicom_scan(paths, 1, &so, &own);
-    if (s == DP_OK) s = pick_series(own, it, &pick);
-    set = own;
-  }
-  if (s == DP_OK) s = hash_item(c, it, set, pick, hex, sizeof hex);
-  if (s == DP_OK && !o->force && exists_file(img_path) && (!it->label_output || exists_file(lab_path))) {
-    char had[64], had_lab[64] = "";
-    sidecar_hash(img_path, had, sizeof had);
-    if (it->label_output) sidecar_hash(lab_path, had_lab, sizeof had_lab);
-    if (strcmp(had, hex) == 0 && (!it->label_output || strcmp(had_lab, hex) == 0)) {
-      dp_dicom_set_free(own);
-      return 'S';
-    }
-  }
-  if (s == DP_OK) {
-    if (set) {
-      dp_dicom_load_opts lo = DP_DICOM_LOAD_OPTS_INIT;
-      lo.threads = c->threads;
-      dp_volume **vols = NULL;
-      int nv = 0;
-      s = dp_dicom_load(set, pick, &lo, &vols, &nv);
-      if (s == DP_OK && nv != 1) {
-        for (int i = 0; i < nv; i++) dp_volume_free(vols[i]);
-        s = dp__error(DP_EINVAL, "%s: the series loads as %d volumes", it->input, nv);
-      } else if (s == DP_OK) {
-        img = vols[0];
-      }
-      free(vols);
-    } else {
-      dp_nifti_read_opts ro = DP_NIFTI_READ_OPTS_INIT;
-      ro.apply_scaling = 1;
-      ro.threads = c->threads;
-      s = dp_nifti_read(it->input, &ro, &img, NULL);
-    }
-  }
-  dp_dicom_set_free(own);
-  if (s == DP_OK && it->label) s = dp_nifti_read(it->label, NULL, &lab, NULL);
-  if (s == DP_OK) {
-    int nsteps = 0;
-    const dp_step *steps = dp_pipeline_steps(o->pipe, &nsteps);
-    dp_pipeline_settings st = *dp_pipeline_settings_of(o->pipe);
-    st.threads = c->threads;
-    st.name_hash = dp_rng_hash_str(it->output); /* the item's name keys its draws */
-    s = dp_pipeline_run(steps, nsteps, &st, &img, lab ? &lab : NULL);
-  }
-  if (s == DP_OK) s = dp_volume_meta_set_str(img, "BatchHash", hex);
-  if (s == DP_OK) s = make_parents(o->outroot, it->output);
-  if (s == DP_OK && it->label_output) s = make_parents(o->outroot, it->label_output);
-  if (s == DP_OK) s = dp_cli_write_volume(img, img_path, 1, c->threads, o->fsync);
-  if (s == DP_OK && lab) {
-    const char *steps = dp_volume_meta_get(img, "PrepSteps", NULL);
-    if (steps) s = dp_volume_meta_set_json(lab, "PrepSteps", steps);
-    if (s == DP_OK) s = dp_volume_meta_set_str(lab, "BatchHash", hex);
-    if (s == DP_OK) s = dp_cli_write_volume(lab, lab_path, 1, c->threads, o->fsync);
-    if (s != DP_OK) dp_cli_remove_volume(img_path); /* never an image without its label */
-  }
-  dp_volume_free(img);
-  dp_volume_free(lab);
-  if (s != DP_OK) {
-    const char *e = dp_last_error();
-    snprintf(msg, msgsize, "%s", e && *e ? e : dp_status_str(s));
-    return 'F';
-  }
-  return 'W';
-}
-
-/* ---- leftovers of killed runs ------------------------------------------- */
-
-/* Removes ".NAME.XXXXXX.tmp" files (the atomic writer's temporaries) of one
- * output path: only a killed writer leaves them. */
-static void remove_temps_of(const char *path) {
-  char dir[4400];
-  snprintf(dir, sizeof dir, "%s", path);
-  char *slash = strrchr(dir, '/');
-  const char *base = slash ? path + (slash - dir) + 1 : path;
-  if (slash) *slash = '\0';
-  else snprintf(dir, sizeof dir, ".");
-  char want[1100];
-  int wn = snprintf(want, sizeof want, ".%s.", base);
-  if (wn < 0 || (size_t)wn >= sizeof want) return;
-  DIR *d = opendir(dir);
-  if (!d) return;
-  struct dirent *e;
-  while ((e = readdir(d)) != NULL) {
-    size_t n = strlen(e->d_name);
-    if (n == (size_t)wn + 10 && strncmp(e->d_name, want, (size_t)wn) == 0 &&
-        strcmp(e->d_name + n - 4, ".tmp") == 0) {
-      char full[4400];
-      if (!join(full, sizeof full, dir, e->d_name)) unlink(full);
-    }
-  }
-  closedir(d);
-}
-
-static void remove_item_temps(const batch_opts *o, const batch_item *it) {
-  const char *rels[2] = {it->output, it->label_output};
-  for (int r = 0; r < 2; r++) {
-    if (!rels[r]) continue;
-    char p[4400], side[4400];
-    if (join(p, sizeof p, o->outroot, rels[r])) continue;
-    remove_temps_of(p);
-    if (dp_sidecar_path(p, side, sizeof side) == DP_OK) remove_temps_of(side);
-  }
-}
-
 /* ---- the run ------------------------------------------------------------- */
 
 static volatile sig_atomic_t stop_signal;
@@ -553,14 +264,14 @@ static void keep_warning(dp_log_level level, const char *msg, void *user) {
 
 /* In the child: runs the item, sends "W", "S" or "F<message>", then "\x1e"
  * and its warnings, up the pipe (one write, under PIPE_BUF). */
-static void child(const run_ctx *c, const batch_item *it, int fd, pid_t parent) {
+static void child(const batch_run *c, const batch_item *it, int fd, pid_t parent) {
   prctl(PR_SET_PDEATHSIG, SIGKILL); /* the batch was killed: so is the item */
   if (getppid() != parent) _exit(3);
   signal(SIGINT, SIG_DFL);
   signal(SIGTERM, SIG_DFL);
   dp_set_log_callback(keep_warning, NULL);
   char msg[2048] = "";
-  char r = run_item(c, it, msg, sizeof msg);
+  char r = batch_run_item(c, it, msg, sizeof msg);
   char out[3700];
   int n = snprintf(out, sizeof out, "%c%.2000s\x1e%s", r, msg, warnings);
   if (n > (int)sizeof out - 1) n = (int)sizeof out - 1;
@@ -580,7 +291,9 @@ static int run(int argc, char **argv) {
   }
   long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
   if (ncpu < 1) ncpu = 1;
-  run_ctx ctx = {&o, o.gz ? ".nii.gz" : ".nii", o.threads ? o.threads : (int)(ncpu / o.jobs > 0 ? ncpu / o.jobs : 1)};
+  const char *ext = o.gz ? ".nii.gz" : ".nii";
+  batch_run ctx = {o.outroot, o.pipe, o.threads ? o.threads : (int)(ncpu / o.jobs > 0 ? ncpu / o.jobs : 1),
+                   o.force, o.fsync};
   if (mkdir(o.outroot, 0777) != 0 && errno != EEXIST) {
     dp_pipeline_free(o.pipe);
     return dp_cli_fail("cannot create output folder %s: %s", o.outroot, strerror(errno));
@@ -592,8 +305,8 @@ static int run(int argc, char **argv) {
   }
   batch_plan plan;
   memset(&plan, 0, sizeof plan);
-  rc = o.manifest ? batch_plan_manifest(&plan, o.manifest, ctx.ext)
-                  : batch_plan_inputs(&plan, argc - optind, argv + optind, ctx.ext, ctx.threads);
+  rc = o.manifest ? batch_plan_manifest(&plan, o.manifest, ext)
+                  : batch_plan_inputs(&plan, argc - optind, argv + optind, ext, ctx.threads);
   /* this shard's items */
   int *mine = rc ? NULL : malloc((size_t)(plan.n ? plan.n : 1) * sizeof *mine);
   int nmine = 0;
@@ -632,7 +345,7 @@ static int run(int argc, char **argv) {
     dp_pipeline_free(o.pipe);
     return rc;
   }
-  for (int k = 0; k < nmine; k++) remove_item_temps(&o, &plan.items[mine[k]]);
+  for (int k = 0; k < nmine; k++) batch_remove_item_temps(o.outroot, &plan.items[mine[k]]);
 
   struct sigaction sa, old_int, old_term;
   memset(&sa, 0, sizeof sa);
@@ -709,10 +422,10 @@ static int run(int argc, char **argv) {
     } else if (WIFSIGNALED(status)) {
       snprintf(why, sizeof why, stop_signal ? "stopped (batch interrupted)" : "the item's process died of signal %d",
                WTERMSIG(status));
-      remove_item_temps(&o, it);
+      batch_remove_item_temps(o.outroot, it);
     } else {
       snprintf(why, sizeof why, "the item's process ended without a result (status %d)", status);
-      remove_item_temps(&o, it);
+      batch_remove_item_temps(o.outroot, it);
     }
     int interrupted = stop_signal && WIFSIGNALED(status);
     if (!interrupted) {
