@@ -48,9 +48,11 @@ typedef struct dp_nifti_info {
 } dp_nifti_info;
 
 typedef struct dp_nifti_read_opts {
-  int apply_scaling; /* apply scl_slope/scl_inter, giving f32 (f64 for f64 data
-                        or i32 input); ignored when slope is 0 or (1, 0) */
-  int threads;       /* decompression threads; 0 = dp_default_threads() */
+  int apply_scaling; /* 1: values are scl_slope * stored + scl_inter (the
+                        file's real values), typed by the rule below;
+                        0: stored values, the scaling recorded in metadata.
+                        Ignored when slope is 0, not finite, or (1, 0). */
+  int threads;       /* decompression and conversion threads; 0 = default */
 } dp_nifti_read_opts;
 #define DP_NIFTI_READ_OPTS_INIT {0, 0}
 
@@ -60,8 +62,26 @@ DP_API dp_status dp_nifti_read_info(const char *path, dp_nifti_info *info);
 
 /* Reads a volume.  opts may be NULL for defaults.  info, when non-NULL,
  * receives the header facts.  Up to 4 dimensions are supported (dim[5..7] must
- * be 1); datatypes u8, i16, u16, i32, f32, f64 load as themselves; i8 loads as
- * i16, u32 as f64, i64/u64 as f64 when every value is exact, else DP_EUNSUPPORTED.
+ * be 1).
+ *
+ * Type rule (integer data stay integer):
+ *  - u8, i16, u16, i32, f32, f64 without scaling load as themselves;
+ *  - integer storage (also i8, u32, i64, u64) with an integer mapping
+ *    (no scaling, or an integer scl_slope and scl_inter, such as dcm2niix's
+ *    CT intercept -1024) loads as integers: the stored type when it holds
+ *    the values, else the first of i16, u16, i32 that does, else f64 for
+ *    32/64-bit storage and f32 otherwise; i64/u64 values that fit neither
+ *    i32 nor a double exactly are refused with DP_EUNSUPPORTED;
+ *  - any other mapping gives f32 (f64 for f64, i32, u32, i64, u64 storage).
+ * Values are exactly stored * slope + inter (rounded to the float type).
+ *
+ * An uncompressed file whose data need no conversion (no scaling, host byte
+ * order, data offset a multiple of the element size) is not copied: the
+ * volume's data is a private mapping of the file (dp_volume_is_mapped;
+ * writes into it never reach the file; see dp_volume_check for files that
+ * change under it).  Other files are converted in one pass from the mapped
+ * or decompressed bytes.
+ *
  * The header's descrip and, when not applied, scl_slope/scl_inter are recorded
  * in metadata ("nifti_descrip", "nifti_scl_slope", "nifti_scl_inter").
  * On failure *out is NULL. */

@@ -53,6 +53,10 @@ typedef struct dp_volume {
   dp_mat4 ijk_to_ras;  /* voxel index -> RAS+ mm */
   double t_step;       /* seconds between volumes along t; 0 when unknown */
   dp_meta *meta;       /* owned; may be NULL when empty */
+  struct dp__storage *storage; /* the library's own: what holds `data` when it
+                                  is not a heap buffer (a file mapping, see
+                                  dp_nifti_read); NULL otherwise.  Never set,
+                                  read or free it. */
 } dp_volume;
 
 /* Creates a volume with zeroed data.  dim[d] < 1 is refused with DP_EINVAL;
@@ -63,6 +67,22 @@ DP_API dp_status dp_volume_new(const int64_t dim[4], dp_dtype dtype,
 
 /* Frees a volume and everything it owns.  Accepts NULL. */
 DP_API void dp_volume_free(dp_volume *v);
+
+/* Whether the volume's values are still those of the file they were mapped
+ * from.  dp_nifti_read maps uncompressed files instead of copying them when
+ * no conversion is needed (the mapping is private: writing into `data`
+ * never changes the file).  If the file is truncated while mapped, reading
+ * the missing part gives zeros instead of crashing the process (SIGBUS is
+ * caught for the mapping's addresses), and if it is written to, the new
+ * bytes may show through.  Returns DP_OK for volumes that are not mapped
+ * and for mapped ones whose file is unchanged; DP_EIO with a message naming
+ * the file otherwise.  Every library function that writes a volume's data
+ * to a file, and dp_pipeline_run after each step, calls it, so such a
+ * change becomes an error rather than a silently wrong output. */
+DP_API dp_status dp_volume_check(const dp_volume *v);
+
+/* 1 when the volume's data is a mapping of a file (see dp_volume_check). */
+DP_API int dp_volume_is_mapped(const dp_volume *v);
 
 /* Deep copy (data and metadata). */
 DP_API dp_status dp_volume_copy(const dp_volume *in, dp_volume **out);

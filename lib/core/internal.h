@@ -43,6 +43,13 @@ void *dp__alloc_data(size_t nbytes, int zeroed);
  * aligned and asked for as transparent huge pages before their first touch. */
 dp_status dp__volume_new_like_uninit(const dp_volume *like, dp_dtype dtype, dp_volume **out);
 
+/* A volume whose data lives in a file mapping (file_map.h), which it then
+ * owns (closed by dp_volume_free).  Counted against the limits like any
+ * volume.  On failure *out is NULL and the caller still owns map. */
+struct dp__file_map;
+dp_status dp__volume_new_mapped(const int64_t dim[4], dp_dtype dtype, const dp_mat4 *ijk_to_ras,
+                                struct dp__file_map *map, void *data, dp_volume **out);
+
 /* Sends a message to the log callback, if one is installed. */
 void dp__log(dp_log_level level, const char *fmt, ...) DP__PRINTF(2, 3);
 

@@ -8,6 +8,8 @@
 #include "dcmprep/volume.h"
 #include "internal.h"
 #include "meta.h"
+#include "convert.h"
+#include "file_map.h"
 
 static dp_status check_dims(const int64_t dim[4], dp_dtype dtype, size_t *nbytes) {
   size_t esz = dp_dtype_size(dtype);
@@ -97,10 +99,39 @@ dp_status dp_volume_new(const int64_t dim[4], dp_dtype dtype, const dp_mat4 *ijk
 void dp_volume_free(dp_volume *v) {
   if (!v) return;
   if (v->data) dp__limits_release(dp_volume_nbytes(v));
-  free(v->data);
+  if (v->storage) dp__file_map_close((dp__file_map *)v->storage);
+  else free(v->data);
   dp__meta_free(v->meta);
   free(v);
 }
+
+dp_status dp__volume_new_mapped(const int64_t dim[4], dp_dtype dtype, const dp_mat4 *ijk_to_ras,
+                                dp__file_map *map, void *data, dp_volume **out) {
+  *out = NULL;
+  size_t nbytes;
+  dp_status s = check_dims(dim, dtype, &nbytes);
+  if (s != DP_OK) return s;
+  if ((s = dp__limits_acquire(dim, (int64_t)(nbytes / dp_dtype_size(dtype)), nbytes)) != DP_OK) return s;
+  dp_volume *v = calloc(1, sizeof *v);
+  if (!v) {
+    dp__limits_release(nbytes);
+    return dp__error(DP_ENOMEM, "volume: out of memory");
+  }
+  memcpy(v->dim, dim, sizeof v->dim);
+  v->dtype = dtype;
+  v->ijk_to_ras = ijk_to_ras ? *ijk_to_ras : dp_mat4_identity();
+  v->data = data;
+  v->storage = (struct dp__storage *)map;
+  *out = v;
+  return DP_OK;
+}
+
+dp_status dp_volume_check(const dp_volume *v) {
+  if (!v || !v->storage) return DP_OK;
+  return dp__file_map_check((const dp__file_map *)v->storage);
+}
+
+int dp_volume_is_mapped(const dp_volume *v) { return v && v->storage != NULL; }
 
 static dp_status new_like(const dp_volume *like, dp_dtype dtype, int zeroed, dp_volume **out) {
   if (!out) return dp__error(DP_EINVAL, "volume: no output pointer");
@@ -158,146 +189,16 @@ double dp_volume_get(const dp_volume *v, int64_t i) {
   }
 }
 
-/* ---- conversion: chunks through a double buffer, typed inner loops ---- */
-
-enum { CHUNK = 8192 };
-
-static void load_chunk(const dp_volume *v, int64_t start, int64_t n, double *buf) {
-  switch (v->dtype) {
-#define DP__LOAD(name, ctype, str)                            \
-  case DP_##name: {                                           \
-    const ctype *p = (const ctype *)v->data + start;          \
-    for (int64_t i = 0; i < n; i++) buf[i] = (double)p[i];    \
-    break;                                                    \
-  }
-    DP_DTYPE_MAP(DP__LOAD)
-#undef DP__LOAD
-    default:
-      break;
-  }
-}
-
-/* Round half away from zero, clamp, NaN -> 0: never wrap around. */
-#define DP__STORE_INT(ctype, lo, hi)                                  \
-  {                                                                   \
-    ctype *p = (ctype *)out->data + start;                            \
-    for (int64_t i = 0; i < n; i++) {                                 \
-      double x = buf[i];                                              \
-      x = x != x ? 0.0 : x < (lo) ? (lo) : x > (hi) ? (hi) : round(x); \
-      p[i] = (ctype)x;                                                \
-    }                                                                 \
-  }
-
-static void store_chunk(dp_volume *out, int64_t start, int64_t n, const double *buf) {
-  switch (out->dtype) {
-    case DP_U8: DP__STORE_INT(uint8_t, 0.0, 255.0) break;
-    case DP_I16: DP__STORE_INT(int16_t, -32768.0, 32767.0) break;
-    case DP_U16: DP__STORE_INT(uint16_t, 0.0, 65535.0) break;
-    case DP_I32: DP__STORE_INT(int32_t, -2147483648.0, 2147483647.0) break;
-    case DP_F32: {
-      float *p = (float *)out->data + start;
-      for (int64_t i = 0; i < n; i++) {
-        double x = buf[i];
-        p[i] = (float)(x > 3.4028234663852886e38 ? 3.4028234663852886e38
-                       : x < -3.4028234663852886e38 ? -3.4028234663852886e38 : x);
-      }
-      break;
-    }
-    case DP_F64: memcpy((double *)out->data + start, buf, (size_t)n * sizeof(double)); break;
-    default: break;
-  }
-}
-
-typedef struct {
-  const dp_volume *in;
-  dp_volume *out;
-  int64_t nvox;
-} convert_ctx;
-
-static dp_status convert_chunk(void *vctx, int64_t c) {
-  convert_ctx *ctx = vctx;
-  double buf[CHUNK];
-  int64_t start = c * CHUNK, n = ctx->nvox - start < CHUNK ? ctx->nvox - start : CHUNK;
-  load_chunk(ctx->in, start, n, buf);
-  store_chunk(ctx->out, start, n, buf);
-  return DP_OK;
-}
+/* ---- conversion: the one conversion kernel (convert.h) ---- */
 
 dp_status dp_volume_convert(const dp_volume *in, dp_dtype dtype, dp_volume **out) {
   if (out) *out = NULL;
   if (in && in->dtype == dtype) return dp_volume_copy(in, out);
   dp_volume *v;
-  dp_status s = dp_volume_new_like(in, dtype, &v);
+  dp_status s = dp__volume_new_like_uninit(in, dtype, &v);
   if (s != DP_OK) return s;
-  convert_ctx ctx = {in, v, dp_volume_nvox(in)};
-  dp__parallel_for((ctx.nvox + CHUNK - 1) / CHUNK, 0, convert_chunk, &ctx);
+  dp__convert c = {(dp__elem)in->dtype, 0, 1.0, 0.0, dtype};
+  dp__convert_run(&c, in->data, v->data, (size_t)dp_volume_nvox(in), 0, NULL);
   *out = v;
-  return DP_OK;
-}
-
-/* ---- statistics: fixed chunks combined in order, so the result does not
- * depend on the thread count (Chan et al. pairwise update of the variance). */
-
-typedef struct {
-  double min, max, mean, m2;
-  int64_t count, bad;
-} partial;
-
-typedef struct {
-  const dp_volume *v;
-  int64_t nvox;
-  partial *parts;
-} stats_ctx;
-
-static dp_status stats_chunk(void *vctx, int64_t c) {
-  stats_ctx *ctx = vctx;
-  double buf[CHUNK];
-  int64_t start = c * CHUNK, n = ctx->nvox - start < CHUNK ? ctx->nvox - start : CHUNK;
-  load_chunk(ctx->v, start, n, buf);
-  partial p = {INFINITY, -INFINITY, 0, 0, 0, 0};
-  double sum = 0;
-  for (int64_t i = 0; i < n; i++) {
-    double x = buf[i];
-    if (!isfinite(x)) {
-      p.bad++;
-      continue;
-    }
-    if (x < p.min) p.min = x;
-    if (x > p.max) p.max = x;
-    sum += x;
-    p.count++;
-  }
-  if (p.count) {
-    p.mean = sum / (double)p.count;
-    for (int64_t i = 0; i < n; i++)
-      if (isfinite(buf[i])) p.m2 += (buf[i] - p.mean) * (buf[i] - p.mean);
-  }
-  ctx->parts[c] = p;
-  return DP_OK;
-}
-
-dp_status dp_volume_compute_stats(const dp_volume *v, dp_volume_stats *out) {
-  if (!v || !out) return dp__error(DP_EINVAL, "stats: no volume");
-  int64_t nvox = dp_volume_nvox(v), nchunks = (nvox + CHUNK - 1) / CHUNK;
-  partial *parts = malloc((size_t)nchunks * sizeof *parts);
-  if (!parts) return dp__error(DP_ENOMEM, "stats: out of memory");
-  stats_ctx ctx = {v, nvox, parts};
-  dp__parallel_for(nchunks, 0, stats_chunk, &ctx);
-  partial t = {INFINITY, -INFINITY, 0, 0, 0, 0};
-  for (int64_t c = 0; c < nchunks; c++) {
-    partial p = parts[c];
-    t.bad += p.bad;
-    if (!p.count) continue;
-    if (p.min < t.min) t.min = p.min;
-    if (p.max > t.max) t.max = p.max;
-    dp__moments_merge(&t.count, &t.mean, &t.m2, p.count, p.mean, p.m2);
-  }
-  free(parts);
-  out->count = t.count;
-  out->nan_count = t.bad;
-  out->min = t.count ? t.min : NAN;
-  out->max = t.count ? t.max : NAN;
-  out->mean = t.count ? t.mean : NAN;
-  out->std = t.count ? sqrt(t.m2 / (double)t.count) : NAN;
   return DP_OK;
 }

@@ -1,5 +1,6 @@
 #define _FILE_OFFSET_BITS 64
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "core/convert.h"
+#include "core/file_map.h"
 #include "core/internal.h"
 #include "io/gz.h"
 #include "io/nifti_header.h"
@@ -17,55 +20,80 @@
 #define DP__GZ_MAX_RATIO 1100.0
 
 typedef struct {
-  FILE *fp;
-  unsigned char *comp; /* whole compressed image for .gz */
-  size_t comp_len;
+  int fd;
   int64_t file_size;
   int gz;
+  dp__file_map *map; /* the whole file, when it could be mapped */
+  const unsigned char *base;
+  unsigned char *comp; /* a .gz file read into memory when it could not be mapped */
 } src;
 
 static void src_close(src *f) {
-  if (f->fp) fclose(f->fp);
+  if (f->fd >= 0) close(f->fd);
+  dp__file_map_close(f->map);
   free(f->comp);
   memset(f, 0, sizeof *f);
+  f->fd = -1;
+}
+
+static dp_status read_at(const src *f, const char *path, void *buf, size_t n, int64_t off, size_t *got) {
+  size_t done = 0;
+  while (done < n) {
+    ssize_t r = pread(f->fd, (char *)buf + done, n - done, (off_t)(off + (int64_t)done));
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return dp__error(DP_EIO, "%s: read failed: %s", path, strerror(errno));
+    if (r == 0) break;
+    done += (size_t)r;
+  }
+  if (got) *got = done;
+  else if (done != n) return dp__error(DP_EFORMAT, "%s: truncated while being read", path);
+  return DP_OK;
 }
 
 static dp_status src_open(src *f, const char *path) {
   memset(f, 0, sizeof *f);
-  f->fp = fopen(path, "rb");
-  if (!f->fp) return dp__error(errno == ENOENT ? DP_ENOTFOUND : DP_EIO, "%s: %s", path, strerror(errno));
+  f->fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (f->fd < 0) return dp__error(errno == ENOENT ? DP_ENOTFOUND : DP_EIO, "%s: %s", path, strerror(errno));
   struct stat st;
-  if (fstat(fileno(f->fp), &st) != 0 || !S_ISREG(st.st_mode)) {
+  if (fstat(f->fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     src_close(f);
     return dp__error(DP_EIO, "%s: not a regular file", path);
   }
   f->file_size = st.st_size;
   unsigned char magic[2] = {0, 0};
-  size_t got = fread(magic, 1, 2, f->fp);
+  size_t got = 0;
+  dp_status s = read_at(f, path, magic, 2, 0, &got);
+  if (s != DP_OK) {
+    src_close(f);
+    return s;
+  }
   f->gz = dp__gz_is_gzip(magic, got);
-  rewind(f->fp);
   return DP_OK;
 }
 
-/* Loads the compressed image of a .gz file into memory. */
-static dp_status src_load_gz(src *f, const char *path) {
-  if (f->comp) return DP_OK;
-  f->comp_len = (size_t)f->file_size;
-  f->comp = malloc(f->comp_len ? f->comp_len : 1);
-  if (!f->comp) return dp__error(DP_ENOMEM, "%s: out of memory", path);
-  rewind(f->fp);
-  if (fread(f->comp, 1, f->comp_len, f->fp) != f->comp_len)
-    return dp__error(DP_EIO, "%s: read failed", path);
+/* The whole file as bytes: mapped, or (a .gz file that cannot be mapped)
+ * read into memory. */
+static dp_status src_bytes(src *f, const char *path, const unsigned char **bytes) {
+  if (!f->base && !f->comp) {
+    dp_status s = dp__file_map_open(f->fd, path, (size_t)f->file_size, &f->map, &f->base);
+    if (s == DP_ENOMEM) return s;
+    if (s != DP_OK) {
+      f->comp = malloc(f->file_size ? (size_t)f->file_size : 1);
+      if (!f->comp) return dp__error(DP_ENOMEM, "%s: out of memory", path);
+      s = read_at(f, path, f->comp, (size_t)f->file_size, 0, NULL);
+      if (s != DP_OK) return s;
+    }
+  }
+  *bytes = f->base ? f->base : f->comp;
   return DP_OK;
 }
 
 static dp_status read_header(src *f, const char *path, dp_nifti_info *info) {
   unsigned char buf[DP__NII2_HDR];
   size_t n = 0;
-  dp_status s = DP_OK;
   if (f->gz) {
     /* zlib reads just the start of the stream. */
-    int fd = dup(fileno(f->fp));
+    int fd = dup(f->fd);
     gzFile g = fd >= 0 ? gzdopen(fd, "rb") : NULL;
     if (!g) {
       if (fd >= 0) close(fd);
@@ -76,9 +104,10 @@ static dp_status read_header(src *f, const char *path, dp_nifti_info *info) {
     if (r < 0) return dp__error(DP_EFORMAT, "%s: corrupt gzip data", path);
     n = (size_t)r;
   } else {
-    n = fread(buf, 1, sizeof buf, f->fp);
+    dp_status s = read_at(f, path, buf, sizeof buf, 0, &n);
+    if (s != DP_OK) return s;
   }
-  s = dp__nii_decode(buf, n, info);
+  dp_status s = dp__nii_decode(buf, n, info);
   if (s != DP_OK) return dp__error_prefix(s, path);
   info->gzipped = f->gz;
   return DP_OK;
@@ -92,72 +121,6 @@ dp_status dp_nifti_read_info(const char *path, dp_nifti_info *info) {
   s = read_header(&f, path, info);
   src_close(&f);
   return s;
-}
-
-static void swap_bytes(void *data, size_t nvox, int size) {
-  unsigned char *p = data;
-  for (size_t i = 0; i < nvox; i++, p += size)
-    for (int a = 0, b = size - 1; a < b; a++, b--) {
-      unsigned char t = p[a];
-      p[a] = p[b];
-      p[b] = t;
-    }
-}
-
-/* Types we load as a wider one: i8 -> i16, u32 -> f64, i64/u64 -> f64 when
- * every value is exact in a double. */
-static dp_status widen(const dp_nifti_info *h, const void *raw, size_t nvox, void *dst) {
-  switch (h->datatype) {
-    case DP__NII_INT8: {
-      const int8_t *s = raw;
-      int16_t *d = dst;
-      for (size_t i = 0; i < nvox; i++) d[i] = s[i];
-      return DP_OK;
-    }
-    case DP__NII_UINT32: {
-      const uint32_t *s = raw;
-      double *d = dst;
-      for (size_t i = 0; i < nvox; i++) d[i] = s[i];
-      return DP_OK;
-    }
-    case DP__NII_INT64: {
-      const int64_t *s = raw;
-      double *d = dst;
-      for (size_t i = 0; i < nvox; i++) {
-        if (s[i] > ((int64_t)1 << 53) || s[i] < -((int64_t)1 << 53))
-          return dp__error(DP_EUNSUPPORTED, "int64 value %lld is not exact as a double",
-                           (long long)s[i]);
-        d[i] = (double)s[i];
-      }
-      return DP_OK;
-    }
-    case DP__NII_UINT64: {
-      const uint64_t *s = raw;
-      double *d = dst;
-      for (size_t i = 0; i < nvox; i++) {
-        if (s[i] > ((uint64_t)1 << 53))
-          return dp__error(DP_EUNSUPPORTED, "uint64 value %llu is not exact as a double",
-                           (unsigned long long)s[i]);
-        d[i] = (double)s[i];
-      }
-      return DP_OK;
-    }
-    default:
-      return dp__error(DP_EUNSUPPORTED, "datatype %d", h->datatype);
-  }
-}
-
-static dp_status read_voxels(src *f, const char *path, const dp_nifti_info *h, void *raw,
-                             size_t nbytes, int threads) {
-  size_t off = (size_t)h->vox_offset;
-  if (f->gz) {
-    dp_status s = src_load_gz(f, path);
-    if (s == DP_OK) s = dp__gz_read(f->comp, f->comp_len, off, raw, nbytes, threads);
-    return s == DP_OK ? DP_OK : dp__error_prefix(s, path);
-  }
-  if (fseeko(f->fp, (off_t)off, SEEK_SET) != 0 || fread(raw, 1, nbytes, f->fp) != nbytes)
-    return dp__error(DP_EIO, "%s: read failed: %s", path, strerror(errno));
-  return DP_OK;
 }
 
 /* Refuses, before anything is allocated, data that the file cannot hold. */
@@ -184,23 +147,227 @@ static double time_scale(int xyzt_units) {
   }
 }
 
-static dp_status apply_scaling(dp_volume **v, double slope, double inter) {
-  dp_dtype to = ((*v)->dtype == DP_F64 || (*v)->dtype == DP_I32) ? DP_F64
-                                                                            : DP_F32;
-  dp_volume *out;
-  dp_status s = dp_volume_new_like(*v, to, &out);
-  if (s != DP_OK) return s;
-  int64_t n = dp_volume_nvox(*v);
-  if (to == DP_F64) {
-    double *d = out->data;
-    for (int64_t i = 0; i < n; i++) d[i] = dp_volume_get(*v, i) * slope + inter;
-  } else {
-    float *d = out->data;
-    for (int64_t i = 0; i < n; i++) d[i] = (float)(dp_volume_get(*v, i) * slope + inter);
+/* ---- the type a file loads as (nifti.h) ---------------------------------- */
+
+static dp__elem raw_elem(int datatype) {
+  switch (datatype) {
+    case DP__NII_UINT8: return DP__E_U8;
+    case DP__NII_INT16: return DP__E_I16;
+    case DP__NII_INT32: return DP__E_I32;
+    case DP__NII_FLOAT32: return DP__E_F32;
+    case DP__NII_FLOAT64: return DP__E_F64;
+    case DP__NII_INT8: return DP__E_I8;
+    case DP__NII_UINT16: return DP__E_U16;
+    case DP__NII_UINT32: return DP__E_U32;
+    case DP__NII_INT64: return DP__E_I64;
+    default: return DP__E_U64;
   }
-  dp_volume_free(*v);
-  *v = out;
+}
+
+static int elem_is_int(dp__elem e) { return e != DP__E_F32 && e != DP__E_F64; }
+
+/* The integer type for values in [lo, hi]: the file's own type when it is a
+ * volume type and holds them, else the first of i16, u16, i32 that does;
+ * DP_DTYPE_NONE when none does. */
+static dp_dtype int_type_for(dp__elem raw, double lo, double hi) {
+  static const dp_dtype order[] = {DP_I16, DP_U16, DP_I32};
+  double tlo, thi;
+  if (raw == DP__E_U8 || raw == DP__E_I16 || raw == DP__E_U16 || raw == DP__E_I32) {
+    dp_dtype_range((dp_dtype)raw, &tlo, &thi);
+    if (lo >= tlo && hi <= thi) return (dp_dtype)raw;
+  }
+  for (int i = 0; i < 3; i++) {
+    dp_dtype_range(order[i], &tlo, &thi);
+    if (lo >= tlo && hi <= thi) return order[i];
+  }
+  return DP_DTYPE_NONE;
+}
+
+/* Float type of a mapping that does not stay integer: float64 for sources
+ * with more than float32's 24 bits of precision, float32 otherwise. */
+static dp_dtype float_type_for(dp__elem raw) {
+  return raw == DP__E_F64 || raw == DP__E_I32 || raw == DP__E_U32 || raw == DP__E_I64 ||
+                 raw == DP__E_U64
+             ? DP_F64
+             : DP_F32;
+}
+
+/* What loading does: source element, byte order, scaling and the output
+ * type (DP_DTYPE_NONE while it depends on the values). */
+typedef struct {
+  dp__convert c;
+  int integer; /* integer source and integer mapping: the output type comes
+                  from the values (int_type_for), float only past i32 */
+} plan;
+
+static void make_plan(const dp_nifti_info *h, const dp_nifti_read_opts *o, plan *p) {
+  int scaled = isfinite(h->scl_slope) && isfinite(h->scl_inter) && h->scl_slope != 0 &&
+               !(h->scl_slope == 1 && h->scl_inter == 0);
+  int host_big = *(const unsigned char *)&(uint16_t){1} == 0;
+  dp__elem e = raw_elem(h->datatype);
+  p->c.src = e;
+  p->c.swap = h->big_endian != host_big;
+  p->c.slope = scaled && o->apply_scaling ? h->scl_slope : 1.0;
+  p->c.inter = scaled && o->apply_scaling ? h->scl_inter : 0.0;
+  p->integer = elem_is_int(e) && p->c.slope == floor(p->c.slope) && p->c.inter == floor(p->c.inter);
+  if (p->c.slope == 1 && p->c.inter == 0 && h->dtype != DP_DTYPE_NONE) {
+    p->c.dst = h->dtype; /* a volume type as it is */
+  } else if (p->integer) {
+    /* when the whole range of the source type maps into the first choice
+     * of int_type_for, that is the answer; otherwise it depends on the
+     * values */
+    double tlo = 0, thi = 0;
+    switch (e) {
+      case DP__E_U8: thi = 255; break;
+      case DP__E_I8: tlo = -128; thi = 127; break;
+      case DP__E_I16: tlo = -32768; thi = 32767; break;
+      case DP__E_U16: thi = 65535; break;
+      default: tlo = -1e300; thi = 1e300; break;
+    }
+    double a = tlo * p->c.slope + p->c.inter, b = thi * p->c.slope + p->c.inter;
+    dp_dtype whole = int_type_for(e, fmin(a, b), fmax(a, b));
+    p->c.dst = whole == int_type_for(e, 0, 0) ? whole : DP_DTYPE_NONE;
+  } else {
+    p->c.dst = float_type_for(e);
+  }
+}
+
+/* The output type an integer plan needs for source values with the given
+ * conversion statistics; DP_EUNSUPPORTED for 64-bit values that neither
+ * fit i32 nor are exact in a double. */
+static dp_status settle_type(plan *p, const dp__convert_stats *st, const char *path) {
+  dp_dtype t = st->min <= st->max ? int_type_for(p->c.src, st->min, st->max) : int_type_for(p->c.src, 0, 0);
+  if (t == DP_DTYPE_NONE && st->inexact)
+    return dp__error(DP_EUNSUPPORTED, "%s: %s values beyond +-2^53 fit neither int32 nor float64 exactly",
+                     path, p->c.src == DP__E_I64 ? "int64" : "uint64");
+  p->c.dst = t != DP_DTYPE_NONE ? t : float_type_for(p->c.src);
   return DP_OK;
+}
+
+/* A volume of `t` with uninitialised data, every voxel about to be written. */
+static dp_status new_volume(const dp_nifti_info *h, dp_dtype t, const char *path, dp_volume **out) {
+  int64_t dim[4] = {h->dim[0], h->dim[1], h->dim[2], h->dim[3]};
+  dp_volume like;
+  memset(&like, 0, sizeof like);
+  memcpy(like.dim, dim, sizeof dim);
+  like.ijk_to_ras = h->affine;
+  like.dtype = t;
+  dp_status s = dp__volume_new_like_uninit(&like, t, out);
+  return s == DP_OK ? DP_OK : dp__error_prefix(s, path);
+}
+
+/* Converts nvox raw elements at raw (the mapped file, or `carrier`'s data)
+ * into a new volume by plan p, settling an integer plan's type from the
+ * values.  carrier, when not NULL, holds the raw elements and is either
+ * converted in place and returned (same element size) or freed. */
+static dp_status convert_raw(plan *p, const dp_nifti_info *h, const void *raw, dp_volume *carrier,
+                             size_t nvox, int threads, const dp__file_map *map, const char *path,
+                             dp_volume **out) {
+  dp_status s = DP_OK;
+  dp__convert_stats st;
+  *out = NULL;
+  if (p->c.dst == DP_DTYPE_NONE && carrier) {
+    /* in place destroys the raw values: find the range first */
+    dp__convert range = p->c;
+    range.dst = DP_DTYPE_NONE; /* statistics only */
+    dp__convert_run(&range, raw, NULL, nvox, threads, &st);
+    if ((s = settle_type(p, &st, path)) != DP_OK) goto fail;
+  }
+  dp_dtype first = p->c.dst == DP_DTYPE_NONE ? int_type_for(p->c.src, 0, 0) : p->c.dst;
+  for (int attempt = 0; attempt < 2; attempt++) {
+    dp__convert c = p->c;
+    c.dst = first;
+    dp_volume *v = NULL;
+    if (carrier && dp_dtype_size(first) == dp__elem_size(p->c.src)) {
+      v = carrier; /* in place */
+      carrier = NULL;
+    } else if ((s = new_volume(h, first, path, &v)) != DP_OK) {
+      goto fail;
+    }
+    dp__convert_run(&c, raw, v->data, nvox, threads, &st);
+    v->dtype = first;
+    if (map && (s = dp__file_map_check(map)) != DP_OK) {
+      dp_volume_free(v);
+      goto fail;
+    }
+    if (p->c.dst != DP_DTYPE_NONE || st.clamped == 0) {
+      if (p->c.dst == DP_DTYPE_NONE && (s = settle_type(p, &st, path)) != DP_OK) {
+        dp_volume_free(v);
+        goto fail;
+      }
+      dp_volume_free(carrier);
+      *out = v;
+      return DP_OK;
+    }
+    /* an optimistic integer type was too narrow (raw still intact: it is
+     * the mapped file): once more with the type the values need */
+    dp_volume_free(v);
+    if ((s = settle_type(p, &st, path)) != DP_OK) goto fail;
+    first = p->c.dst;
+  }
+  s = dp__error(DP_EINVAL, "%s: internal error settling the data type", path);
+fail:
+  dp_volume_free(carrier);
+  return s;
+}
+
+/* ---- loading ---------------------------------------------------------------- */
+
+/* Element size of a carrier volume's type for raw elements of size n. */
+static dp_dtype carrier_type(size_t n) {
+  return n == 1 ? DP_U8 : n == 2 ? DP_I16 : n == 4 ? DP_F32 : DP_F64;
+}
+
+static dp_status load_data(src *f, const char *path, const dp_nifti_read_opts *o,
+                           const dp_nifti_info *h, dp_volume **out) {
+  plan p;
+  make_plan(h, o, &p);
+  size_t esz = dp__elem_size(p.c.src);
+  size_t nvox = (size_t)(h->dim[0] * h->dim[1] * h->dim[2] * h->dim[3]);
+  size_t off = (size_t)h->vox_offset, nbytes = nvox * esz;
+  int64_t dim[4] = {h->dim[0], h->dim[1], h->dim[2], h->dim[3]};
+  const unsigned char *bytes = NULL;
+  dp_status s;
+  if (!f->gz) {
+    s = src_bytes(f, path, &bytes);
+    if (s != DP_OK) return s;
+    if (f->map) {
+      dp__file_map_willneed(f->map, off, nbytes);
+      const unsigned char *raw = bytes + off;
+      int as_is = (int)p.c.dst == (int)p.c.src && !p.c.swap && p.c.slope == 1 && p.c.inter == 0;
+      if (as_is && ((uintptr_t)raw % esz) == 0) {
+        /* no conversion: the volume is the mapping itself */
+        s = dp__volume_new_mapped(dim, p.c.dst, &h->affine, f->map, (void *)raw, out);
+        if (s != DP_OK) return dp__error_prefix(s, path);
+        f->map = NULL; /* the volume owns it now */
+        f->base = NULL;
+        return DP_OK;
+      }
+      if ((uintptr_t)raw % esz == 0) /* one pass from the mapping to the volume */
+        return convert_raw(&p, h, raw, NULL, nvox, o->threads, f->map, path, out);
+    }
+  }
+  /* raw elements read or decompressed into a carrier volume first */
+  dp_volume *carrier = NULL;
+  s = new_volume(h, carrier_type(esz), path, &carrier);
+  if (s != DP_OK) return s;
+  if (f->gz) {
+    s = src_bytes(f, path, &bytes);
+    if (s == DP_OK)
+      s = dp__gz_read(bytes, (size_t)f->file_size, off, carrier->data, nbytes, o->threads);
+    if (s == DP_OK && f->map) s = dp__file_map_check(f->map);
+    if (s != DP_OK) s = dp__error_prefix(s, path);
+  } else if (bytes) {
+    memcpy(carrier->data, bytes + off, nbytes);
+    if (f->map) s = dp__file_map_check(f->map);
+  } else {
+    s = read_at(f, path, carrier->data, nbytes, (int64_t)off, NULL);
+  }
+  if (s != DP_OK) {
+    dp_volume_free(carrier);
+    return s;
+  }
+  return convert_raw(&p, h, carrier->data, carrier, nvox, o->threads, NULL, path, out);
 }
 
 static dp_status load(src *f, const char *path, const dp_nifti_read_opts *o, dp_nifti_info *h,
@@ -216,30 +383,14 @@ static dp_status load(src *f, const char *path, const dp_nifti_read_opts *o, dp_
     return dp__error(DP_EUNSUPPORTED, "%s: NIfTI datatype %d is not supported", path, h->datatype);
   s = check_size(f, path, h, tsize);
   if (s != DP_OK) return s;
-  dp_dtype dt = h->dtype;
-  if (dt == DP_DTYPE_NONE) dt = h->datatype == DP__NII_INT8 ? DP_I16 : DP_F64;
-  int64_t dim[4] = {h->dim[0], h->dim[1], h->dim[2], h->dim[3]};
   dp_volume *v = NULL;
-  s = dp_volume_new(dim, dt, &h->affine, &v);
-  if (s != DP_OK) return dp__error_prefix(s, path);
-  size_t nvox = (size_t)dp_volume_nvox(v), nbytes = nvox * (size_t)tsize;
-  void *raw = v->data;
-  if (h->dtype == DP_DTYPE_NONE && !(raw = malloc(nbytes ? nbytes : 1))) {
-    dp_volume_free(v);
-    return dp__error(DP_ENOMEM, "%s: out of memory", path);
-  }
-  s = read_voxels(f, path, h, raw, nbytes, o->threads);
-  if (s == DP_OK && h->big_endian != (*(const unsigned char *)&(uint16_t){1} == 0))
-    swap_bytes(raw, nvox, tsize);
-  if (s == DP_OK && raw != v->data) s = dp__error_prefix(widen(h, raw, nvox, v->data), path);
-  if (raw != v->data) free(raw);
-  if (s == DP_OK && h->ndim >= 4 && h->dim[3] > 1 && h->pixdim[4] > 0 && isfinite(h->pixdim[4]))
+  s = load_data(f, path, o, h, &v);
+  if (s != DP_OK) return s;
+  if (h->ndim >= 4 && h->dim[3] > 1 && h->pixdim[4] > 0 && isfinite(h->pixdim[4]))
     v->t_step = h->pixdim[4] * time_scale(h->xyzt_units);
   int scaled = isfinite(h->scl_slope) && isfinite(h->scl_inter) && h->scl_slope != 0 &&
                !(h->scl_slope == 1 && h->scl_inter == 0);
-  if (s == DP_OK && scaled && o->apply_scaling) {
-    s = apply_scaling(&v, h->scl_slope, h->scl_inter);
-  } else if (s == DP_OK && scaled) {
+  if (scaled && !o->apply_scaling) {
     s = dp_volume_meta_set_num(v, "nifti_scl_slope", h->scl_slope);
     if (s == DP_OK) s = dp_volume_meta_set_num(v, "nifti_scl_inter", h->scl_inter);
   }

@@ -96,6 +96,9 @@ dp_status dp_nifti_write(const dp_volume *v, const char *path, const dp_nifti_wr
     s = dp__atomic_write(&af, hdr, hlen);
     if (s == DP_OK) s = dp__atomic_write(&af, v->data, dp_volume_nbytes(v));
   }
+  /* a volume mapped from a file that changed while it was copied out is
+   * not written (dp_volume_check) */
+  if (s == DP_OK) s = dp_volume_check(v);
   if (s != DP_OK) {
     dp__atomic_abort(&af);
     return s;

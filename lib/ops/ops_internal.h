@@ -15,12 +15,8 @@ static inline int64_t dp__mirror(int64_t i, int64_t n) {
   return i < n ? i : period - i;
 }
 
-/* Reads voxel idx of data of a given type as double. */
-typedef double (*dp__load_fn)(const void *data, int64_t idx);
-dp__load_fn dp__loader(dp_dtype t);
-
-/* Stores n doubles as type t: rounded half away from zero and clamped for
- * integer types, NaN as 0. */
-void dp__store_row(const double *row, int64_t n, dp_dtype t, void *dst);
+/* dp__loader (a voxel as double) and dp__store_row (doubles to a type,
+ * rounded and clamped) come from the conversion kernel. */
+#include "core/convert.h"
 
 #endif

@@ -399,6 +399,8 @@ dp_status dp_preview_render(const dp_volume *image, const dp_volume *label,
     dp_volume_free(g);
     dp_volume_free(lab);
   }
+  if (s == DP_OK) s = dp_volume_check(image); /* drawn from a file that changed? */
+  if (s == DP_OK && label) s = dp_volume_check(label);
   if (s != DP_OK) {
     dp_image_free(img);
     return s;

@@ -35,50 +35,6 @@ dp_status dp_interp_parse(const char *name, dp_interp *out) {
                    name ? name : "");
 }
 
-/* ---- reading voxels as double -------------------------------------------- */
-
-typedef dp__load_fn load_fn;
-#define DP__LOAD(name, ctype, str) \
-  static double load_##name(const void *d, int64_t i) { return (double)((const ctype *)d)[i]; }
-DP_DTYPE_MAP(DP__LOAD)
-#undef DP__LOAD
-
-dp__load_fn dp__loader(dp_dtype t) {
-  switch (t) {
-#define DP__CASE(name, ctype, str) \
-  case DP_##name: return load_##name;
-    DP_DTYPE_MAP(DP__CASE)
-#undef DP__CASE
-    default: return NULL;
-  }
-}
-
-/* Rounds half away from zero and clamps into the type's range; NaN -> 0. */
-void dp__store_row(const double *row, int64_t n, dp_dtype t, void *dst) {
-  if (t == DP_F64) {
-    memcpy(dst, row, (size_t)n * sizeof *row);
-    return;
-  }
-  if (t == DP_F32) {
-    for (int64_t i = 0; i < n; i++) ((float *)dst)[i] = (float)row[i];
-    return;
-  }
-  double lo, hi;
-  dp_dtype_range(t, &lo, &hi);
-  for (int64_t i = 0; i < n; i++) {
-    double v = row[i];
-    if (v != v) v = 0;
-    v = v < 0 ? -dp__floor(-v + 0.5) : dp__floor(v + 0.5);
-    v = v < lo ? lo : v > hi ? hi : v;
-    switch (t) {
-      case DP_U8: ((uint8_t *)dst)[i] = (uint8_t)v; break;
-      case DP_I16: ((int16_t *)dst)[i] = (int16_t)v; break;
-      case DP_U16: ((uint16_t *)dst)[i] = (uint16_t)v; break;
-      default: ((int32_t *)dst)[i] = (int32_t)v; break;
-    }
-  }
-}
-
 /* ---- cubic B-spline prefilter ------------------------------------------- */
 
 #define POLE (-0.26794919243112270647) /* sqrt(3) - 2 */
@@ -120,7 +76,7 @@ void dp__prefilter_line(double *c, int64_t n) {
 typedef struct {
   float *data;
   const dp_volume *in;
-  load_fn load;
+  dp__load_fn load;
   int axis;
   int64_t lines_per_t; /* lines along axis in one volume */
 } pf_ctx;
@@ -171,7 +127,7 @@ dp_status dp_spline_prefilter(const dp_volume *in, int threads, dp_volume **out)
 typedef struct {
   const dp_volume *in;
   const void *src;   /* input data, or the cubic coefficients (float) */
-  load_fn load;
+  dp__load_fn load;
   dp_volume *out;
   dp_mat4 m;
   dp_warp_opts o;

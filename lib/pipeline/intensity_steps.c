@@ -89,6 +89,18 @@ static dp_status run_clip(const dp_step *sp, const dp_pipeline_settings *st, con
   }
   dp__json_num(j, "low", o.lo);
   dp__json_num(j, "high", o.hi);
+  dp__json_str(j, "dtype", dp_dtype_name((*nimg)->dtype));
+  if (!dp_dtype_is_float(img->dtype)) {
+    /* integer data keep their type: the bounds that act are the integers
+     * inside [low, high] (the same voxels stay unchanged); say so when that
+     * differs from the bounds asked for or computed */
+    double alo = ceil(o.lo), ahi = floor(o.hi);
+    if (alo != o.lo || ahi != o.hi) {
+      dp__json_bool(j, "rounded", 1);
+      dp__json_num(j, "low_applied", alo);
+      dp__json_num(j, "high_applied", ahi);
+    }
+  }
   return DP_OK;
 }
 

@@ -534,6 +534,10 @@ dp_status dp_pipeline_run(const dp_step *steps, int nsteps, const dp_pipeline_se
     else s = run_step(&steps[i], &st, *image, lab, &ni, &nl, &j);
     if (span) i += span - 1;
     dp__json_end_object(&j);
+    /* inputs mapped from files that changed under the step: an error, not
+     * a silently wrong result (dp_volume_check) */
+    if (s == DP_OK) s = dp_volume_check(*image);
+    if (s == DP_OK && lab) s = dp_volume_check(lab);
     if (s == DP_OK) s = record(ni, &j);
     else dp__json_free(&j);
     if (s != DP_OK) {

@@ -223,6 +223,11 @@ static int run(int argc, char **argv) {
       for (int k = 0; k < nq; k++) pooled.p[k] = NAN;
     if (s != DP_OK) rc = dp_cli_fail_status(s, "pooled percentiles");
   }
+  for (int i = 0; !rc && i < n; i++) { /* inputs mapped from files that changed meanwhile */
+    dp_status s = dp_volume_check(vols[i]);
+    if (s == DP_OK && labs[i]) s = dp_volume_check(labs[i]);
+    if (s != DP_OK) rc = dp_cli_fail_status(s, inputs[i]);
+  }
   if (!rc) rc = report(n, inputs, labels, masks, res, &pooled, q, nq, json);
   for (int i = 0; i < n; i++) {
     if (vols) dp_volume_free(vols[i]);
