@@ -1,6 +1,7 @@
-#define _DEFAULT_SOURCE /* mkstemps */
+#define _GNU_SOURCE /* mkstemps, renameat2 */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -86,6 +87,35 @@ static dp_status sync_folder(const char *path) {
   return DP_OK;
 }
 
+/* Puts tmp in place of path.  An existing regular file is swapped out with
+ * renameat2(RENAME_EXCHANGE) and then removed: the name always holds one
+ * complete file, as with rename(), but ext4 does not start writeback of the
+ * whole new file inside the call, as it does for a rename over an existing
+ * file (its replace-via-rename heuristic for programs that never fsync;
+ * 0.05-0.3 s for 73 MB here).  Durable commits fsync before, so they take
+ * plain rename().  Elsewhere, or when exchange is not supported, rename(). */
+static int replace(const char *tmp, const char *path, int durable) {
+#ifdef RENAME_EXCHANGE
+  struct stat st;
+  if (!durable && lstat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+    if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_EXCHANGE) == 0) {
+      /* tmp names the old file now: remove it, unless something other than
+       * a regular file got there meanwhile (then undo the swap) */
+      if (lstat(tmp, &st) == 0 && S_ISREG(st.st_mode)) {
+        unlink(tmp);
+        return 0;
+      }
+      if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_EXCHANGE) != 0) return -1;
+    } else if (errno != EINVAL && errno != ENOSYS && errno != ENOENT && errno != ENOTSUP) {
+      return -1;
+    }
+  }
+#else
+  (void)durable;
+#endif
+  return rename(tmp, path);
+}
+
 dp_status dp__atomic_commit(dp__atomic_file *af) {
   if (!af->fp) {
     release(af);
@@ -104,7 +134,7 @@ dp_status dp__atomic_commit(dp__atomic_file *af) {
     s = DP_EIO;
   }
   af->fp = NULL;
-  if (s == DP_OK && rename(af->tmp_path, af->path) != 0) {
+  if (s == DP_OK && replace(af->tmp_path, af->path, af->durable) != 0) {
     e = errno;
     s = DP_EIO;
   }

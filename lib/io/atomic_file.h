@@ -35,7 +35,11 @@ dp_status dp__atomic_write(dp__atomic_file *af, const void *buf, size_t n);
 
 /* Flushes the temporary file (and, when af->durable, fsyncs it) and renames
  * it onto the final path (replacing an existing file; when durable, the folder
- * is fsynced too so that the rename itself survives a power loss).  On any
+ * is fsynced too so that the rename itself survives a power loss).  An
+ * existing regular file is replaced by an atomic exchange of the two names
+ * followed by removing the old file, which readers cannot tell from a
+ * rename but which keeps ext4 from writing the new file back inside the
+ * call (see replace() in atomic_file.c).  On any
  * failure the temporary file is removed.  af is released either way. */
 dp_status dp__atomic_commit(dp__atomic_file *af);
 
