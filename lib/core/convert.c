@@ -64,12 +64,14 @@ static void stats_merge(dp__convert_stats *t, const dp__convert_stats *p) {
 
 /* Integer outputs: clamped first (the bounds are integers, so clamping then
  * rounding equals rounding then clamping), NaN -> 0, then rounded half away
- * from zero by truncation of y +- 0.5 (as floor(y + 0.5) / -floor(0.5 - y)). */
+ * from zero by truncation of y +- 0.5 (as floor(y + 0.5) / -floor(0.5 - y);
+ * copysign rather than a comparison: the compiler makes better vectors). */
 #define DP__STORE_INT(name, ctype, lo, hi)                                 \
   static inline ctype store_##name(double y) {                             \
-    double c = y < (lo) ? (lo) : y > (hi) ? (hi) : y;                      \
+    double c = y < (lo) ? (lo) : y;                                        \
+    c = c > (hi) ? (hi) : c;                                               \
     c = c == c ? c : 0.0;                                                  \
-    return (ctype)(int32_t)(c + (c < 0 ? -0.5 : 0.5));                     \
+    return (ctype)(int32_t)(c + copysign(0.5, c));                         \
   }                                                                        \
   static inline int64_t out_##name(double y) {                             \
     return ((y <= (lo) - 0.5) & (y > -INFINITY)) | ((y >= (hi) + 0.5) & (y < INFINITY)); \
