@@ -164,17 +164,31 @@ static dbl_fn dbl_kernel(dp__elem s, dp_dtype d) {
 
 /* ---- the integer path: <= 16-bit sources, exact int32 arithmetic --------- */
 
-typedef void (*int_fn)(const void *src, void *dst, size_t n, int32_t slope, int32_t inter,
+/* The element's bits r = (x >> shift) & mask, sign-extended through sign
+ * (the sign bit, 0 when unsigned): ((r ^ sign) - sign).  A whole signed
+ * element has mask 2^bits - 1 and its sign bit, a whole unsigned one its
+ * mask and 0, which gives back the element's value. */
+typedef struct {
+  int32_t slope, inter;
+  int shift;
+  uint32_t mask, sign;
+} int_args;
+
+typedef void (*int_fn)(const void *src, void *dst, size_t n, const int_args *a,
                        dp__convert_stats *st);
 
 #define DP__INT(S, SC, D, DC, LO, HI, ISINT)                                            \
-  DP__CLONES static void int_##S##_##D(const void *src, void *dst, size_t n, int32_t slope, \
-                                       int32_t inter, dp__convert_stats *st) {          \
+  DP__CLONES static void int_##S##_##D(const void *src, void *dst, size_t n,            \
+                                       const int_args *a, dp__convert_stats *st) {      \
     const SC *restrict s = src;                                                         \
     DC *restrict d = dst;                                                               \
+    const int32_t slope = a->slope, inter = a->inter;                                   \
+    const int shift = a->shift;                                                         \
+    const uint32_t mask = a->mask, sign = a->sign;                                      \
     int32_t mn = INT32_MAX, mx = INT32_MIN, cl = 0;                                     \
     for (size_t i = 0; i < n; i++) {                                                    \
-      int32_t v = (int32_t)s[i] * slope + inter;                                        \
+      uint32_t r = ((uint32_t)s[i] >> shift) & mask;                                    \
+      int32_t v = ((int32_t)(r ^ sign) - (int32_t)sign) * slope + inter;                \
       mn = v < mn ? v : mn;                                                             \
       mx = v > mx ? v : mx;                                                             \
       if (ISINT) {                                                                      \
@@ -223,6 +237,25 @@ static int_fn int_kernel(dp__elem s, dp_dtype d) {
 static int int_path(const dp__convert *c) {
   return int_kernel(c->src, c->dst) && c->slope == floor(c->slope) && fabs(c->slope) <= 16384.0 &&
          c->inter == floor(c->inter) && fabs(c->inter) <= 1073741824.0;
+}
+
+static int_args make_int_args(const dp__convert *c) {
+  int_args a;
+  a.slope = (int32_t)c->slope;
+  a.inter = (int32_t)c->inter;
+  int width = (int)dp__elem_size(c->src) * 8;
+  int sgn = c->src == DP__E_I8 || c->src == DP__E_I16;
+  int bits = width, shift = 0;
+  if (c->stored_bits > 0 && c->stored_bits <= width) {
+    bits = c->stored_bits;
+    shift = c->high_bit + 1 - c->stored_bits; /* as DICOM readers do */
+    if (shift < 0 || shift > 31) shift = 0;
+    sgn = c->is_signed;
+  }
+  a.shift = shift;
+  a.mask = bits >= 32 ? 0xffffffffu : (1u << bits) - 1u;
+  a.sign = sgn ? 1u << (bits - 1) : 0;
+  return a;
 }
 
 /* ---- min/max of a plain copy ---------------------------------------------- */
@@ -312,7 +345,7 @@ static void chunk_native(const dp__convert *c, const void *src, void *dst, size_
                          dp__convert_stats *st) {
   if (n == 0) return;
   int plain = c->slope == 1 && c->inter == 0;
-  if (plain && (int)c->src == (int)c->dst) {
+  if (plain && (int)c->src == (int)c->dst && c->stored_bits == 0) {
     if (src != dst) memcpy(dst, src, n * dp_dtype_size(c->dst));
     if (st) copy_range(c->dst, src, n, st);
     return;
@@ -334,7 +367,8 @@ static void chunk_native(const dp__convert *c, const void *src, void *dst, size_
       dp__convert_stats_init(&dummy);
       st = &dummy;
     }
-    int_kernel(c->src, c->dst)(src, dst, n, (int32_t)c->slope, (int32_t)c->inter, st);
+    int_args a = make_int_args(c);
+    int_kernel(c->src, c->dst)(src, dst, n, &a, st);
     return;
   }
   dbl_fn f = dbl_kernel(c->src, c->dst);
@@ -404,7 +438,7 @@ void dp__convert_run(const dp__convert *c, const void *src, void *dst, size_t n,
 /* ---- rows and single voxels --------------------------------------------------- */
 
 void dp__store_row(const double *row, int64_t n, dp_dtype t, void *dst) {
-  dp__convert c = {DP__E_F64, 0, 1.0, 0.0, t};
+  dp__convert c = {.src = DP__E_F64, .swap = 0, .slope = 1.0, .inter = 0.0, .dst = t};
   if (n > 0) chunk_native(&c, row, dst, (size_t)n, NULL);
 }
 

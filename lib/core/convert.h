@@ -13,7 +13,8 @@
  * Integer sources whose scaled values are exact in 32-bit integer
  * arithmetic (at most 16-bit sources, integer slope |s| <= 2^14 and
  * intercept |b| <= 2^30) take an integer path with the same results;
- * everything else is computed in double precision.  Loops are vectorised
+ * everything else is computed in double precision.  DICOM stored values
+ * (BitsStored/HighBit masking and sign extension) take the integer path.  Loops are vectorised
  * (AVX2 copies chosen at run time where the processor has them, with the
  * same results). */
 #ifndef DCMPREP_CORE_CONVERT_H
@@ -50,6 +51,11 @@ typedef struct dp__convert {
   int swap;            /* 1: source elements are in the other byte order */
   double slope, inter; /* y = x * slope + inter; (1, 0) for none */
   dp_dtype dst;        /* output type; DP_DTYPE_NONE: statistics only (dst unused) */
+  /* DICOM stored bits (u8/u16 sources, integer path only): the value is the
+   * stored_bits bits ending at bit high_bit of each element, sign-extended
+   * when is_signed (BitsStored, HighBit, PixelRepresentation).  0 = the
+   * whole element as its C type. */
+  int stored_bits, high_bit, is_signed;
 } dp__convert;
 
 /* What a conversion saw (NULL where the caller does not need it). */

@@ -197,7 +197,7 @@ dp_status dp_volume_convert(const dp_volume *in, dp_dtype dtype, dp_volume **out
   dp_volume *v;
   dp_status s = dp__volume_new_like_uninit(in, dtype, &v);
   if (s != DP_OK) return s;
-  dp__convert c = {(dp__elem)in->dtype, 0, 1.0, 0.0, dtype};
+  dp__convert c = {.src = (dp__elem)in->dtype, .swap = 0, .slope = 1.0, .inter = 0.0, .dst = dtype};
   dp__convert_run(&c, in->data, v->data, (size_t)dp_volume_nvox(in), 0, NULL);
   *out = v;
   return DP_OK;

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/convert.h"
 #include "core/internal.h"
 #include "dicom/dcmtk_bridge.h"
 #include "dicom/restack.h"
@@ -104,43 +105,12 @@ static void load_colour(load_ctx *c, const dp__dcm_pixels *px, const dp__slice *
   }
 }
 
-/* The common case in integer arithmetic: 8- or 16-bit stored values, one
- * sample, no mosaic, no inversion, an integer rescale and an integer output
- * of at most 16 bits.  Every step of the generic loop is exact in int32 for
- * the bounds checked in load_plane_int (|stored| < 2^16, |slope| <= 2^14,
- * |intercept| <= 2^30), so the values are the same; int16 overflow is tested
- * once per image from the running min and max, which keeps the loop free of
- * branches (and vectorisable). */
-#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
-/* an AVX2 copy chosen at run time where the processor has it (same results) */
-#define DP__VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define DP__VECTOR_CLONES
-#endif
-#define DP__PLANE_INT(NAME, S, T)                                                              \
-  DP__VECTOR_CLONES                                                                            \
-  static void NAME(const S *src, T *dst, size_t n, int shift, uint32_t mask, uint32_t sign,    \
-                   int32_t slope, int32_t inter, int32_t *mn, int32_t *mx) {                   \
-    int32_t lo = INT32_MAX, hi = INT32_MIN;                                                    \
-    for (size_t i = 0; i < n; i++) {                                                           \
-      uint32_t r = ((uint32_t)src[i] >> shift) & mask;                                         \
-      int32_t v = ((int32_t)(r ^ sign) - (int32_t)sign) * slope + inter; /* sign-extended */   \
-      lo = v < lo ? v : lo;                                                                    \
-      hi = v > hi ? v : hi;                                                                    \
-      dst[i] = (T)v;                                                                           \
-    }                                                                                          \
-    *mn = lo;                                                                                  \
-    *mx = hi;                                                                                  \
-  }
-DP__PLANE_INT(plane_u8_u8, uint8_t, uint8_t)
-DP__PLANE_INT(plane_u8_i16, uint8_t, int16_t)
-DP__PLANE_INT(plane_u8_u16, uint8_t, uint16_t)
-DP__PLANE_INT(plane_u16_u8, uint16_t, uint8_t)
-DP__PLANE_INT(plane_u16_i16, uint16_t, int16_t)
-DP__PLANE_INT(plane_u16_u16, uint16_t, uint16_t)
-
-/* One image through the integer path; 0 when it does not apply (the caller
- * then takes the generic path). */
+/* The common case, through the conversion kernel's integer path (convert.h):
+ * 8- or 16-bit stored values, one sample, no mosaic, no inversion, an
+ * integer rescale and an integer output of at most 16 bits.  Every step is
+ * exact in int32 for the bounds checked here (|stored| < 2^16, |slope| <=
+ * 2^14, |intercept| <= 2^30), so the values are those of the generic loop;
+ * int16 overflow shows as clamped values. */
 static int load_plane_int(load_ctx *c, const dp__dcm_pixels *px, const dp__slice *x, size_t base,
                           size_t slot) {
   dp_dtype ot = c->v->dtype;
@@ -151,25 +121,21 @@ static int load_plane_int(load_ctx *c, const dp__dcm_pixels *px, const dp__slice
   if (!(x->slope == floor(x->slope) && fabs(x->slope) <= 16384 &&
         x->intercept == floor(x->intercept) && fabs(x->intercept) <= 1073741824.0))
     return 0;
-  int shift = x->high_bit + 1 - x->bits_stored; /* as in sample() */
-  if (shift < 0 || shift > 31) shift = 0;
-  uint32_t mask = (1u << x->bits_stored) - 1u;
-  uint32_t sign = x->pixel_rep ? 1u << (x->bits_stored - 1) : 0;
-  int32_t slope = (int32_t)x->slope, inter = (int32_t)x->intercept, mn, mx;
-  void *dst = (char *)c->v->data + slot * dp_dtype_size(ot);
-  size_t n = c->plane;
-  if (px->bits_alloc == 8) {
-    const uint8_t *src = (const uint8_t *)px->data + base;
-    if (ot == DP_U8) plane_u8_u8(src, dst, n, shift, mask, sign, slope, inter, &mn, &mx);
-    else if (ot == DP_I16) plane_u8_i16(src, dst, n, shift, mask, sign, slope, inter, &mn, &mx);
-    else plane_u8_u16(src, dst, n, shift, mask, sign, slope, inter, &mn, &mx);
-  } else {
-    const uint16_t *src = (const uint16_t *)px->data + base;
-    if (ot == DP_U8) plane_u16_u8(src, dst, n, shift, mask, sign, slope, inter, &mn, &mx);
-    else if (ot == DP_I16) plane_u16_i16(src, dst, n, shift, mask, sign, slope, inter, &mn, &mx);
-    else plane_u16_u16(src, dst, n, shift, mask, sign, slope, inter, &mn, &mx);
-  }
-  if (ot == DP_I16 && n > 0 && (mn < -32768 || mx > 32767)) atomic_store(&c->overflow, 1);
+  int high = x->high_bit; /* a shift outside 0..31 counts as 0, as in sample() */
+  int shift = x->high_bit + 1 - x->bits_stored;
+  if (shift < 0 || shift > 31) high = x->bits_stored - 1;
+  dp__convert cv = {.src = px->bits_alloc == 8 ? DP__E_U8 : DP__E_U16,
+                    .slope = x->slope,
+                    .inter = x->intercept,
+                    .dst = ot,
+                    .stored_bits = x->bits_stored,
+                    .high_bit = high,
+                    .is_signed = x->pixel_rep != 0};
+  dp__convert_stats st;
+  dp__convert_stats_init(&st);
+  const unsigned char *src = (const unsigned char *)px->data + base * (size_t)(px->bits_alloc / 8);
+  dp__convert_chunk(&cv, src, (char *)c->v->data + slot * dp_dtype_size(ot), c->plane, &st);
+  if (ot == DP_I16 && st.clamped) atomic_store(&c->overflow, 1);
   return 1;
 }
 

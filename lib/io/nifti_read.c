@@ -205,6 +205,7 @@ static void make_plan(const dp_nifti_info *h, const dp_nifti_read_opts *o, plan 
                !(h->scl_slope == 1 && h->scl_inter == 0);
   int host_big = *(const unsigned char *)&(uint16_t){1} == 0;
   dp__elem e = raw_elem(h->datatype);
+  memset(p, 0, sizeof *p);
   p->c.src = e;
   p->c.swap = h->big_endian != host_big;
   p->c.slope = scaled && o->apply_scaling ? h->scl_slope : 1.0;

@@ -79,7 +79,7 @@ static void check_all(double slope, double inter, int threads) {
   for (size_t a = 0; a < sizeof srcs / sizeof srcs[0]; a++) {
     for (int i = 0; i < N; i++) x[i] = value(srcs[a], i, src);
     for (size_t b = 0; b < sizeof dsts / sizeof dsts[0]; b++) {
-      dp__convert c = {srcs[a], 0, slope, inter, dsts[b]};
+      dp__convert c = {.src = srcs[a], .swap = 0, .slope = slope, .inter = inter, .dst = dsts[b]};
       dp__convert_stats st;
       dp__convert_run(&c, src, dst, N, threads, &st);
       double mn = INFINITY, mx = -INFINITY;
@@ -133,7 +133,7 @@ START_TEST(swapped_sources) {
     for (int i = 0; i < N; i++) value(srcs[k], i, src);
     for (int i = 0; i < N; i++)
       for (size_t j = 0; j < esz; j++) swapped[i * esz + j] = src[i * esz + esz - 1 - j];
-    dp__convert c = {srcs[k], 0, 2, -3, DP_F64};
+    dp__convert c = {.src = srcs[k], .swap = 0, .slope = 2, .inter = -3, .dst = DP_F64};
     dp__convert_run(&c, src, a, N, 1, NULL);
     c.swap = 1;
     dp__convert_run(&c, swapped, b, N, 2, NULL);
@@ -149,7 +149,7 @@ START_TEST(in_place_and_threads) {
   int16_t *x = malloc(n * 2), *y = malloc(n * 2), *z = malloc(n * 2);
   ck_assert_ptr_nonnull(x);
   for (size_t i = 0; i < n; i++) x[i] = (int16_t)(i * 7919u);
-  dp__convert c = {DP__E_I16, 0, 1, -1024, DP_I16};
+  dp__convert c = {.src = DP__E_I16, .swap = 0, .slope = 1, .inter = -1024, .dst = DP_I16};
   dp__convert_stats s1, s2;
   dp__convert_run(&c, x, y, n, 1, &s1);
   for (int t = 2; t <= 3; t++) {
@@ -169,16 +169,42 @@ END_TEST
 /* Statistics only (no output), and 64-bit values beyond 2^53. */
 START_TEST(stats_only_and_inexact) {
   int64_t v[4] = {5, -7, ((int64_t)1 << 53) + 1, 0};
-  dp__convert c = {DP__E_I64, 0, 1, 0, DP_DTYPE_NONE};
+  dp__convert c = {.src = DP__E_I64, .swap = 0, .slope = 1, .inter = 0, .dst = DP_DTYPE_NONE};
   dp__convert_stats st;
   dp__convert_run(&c, v, NULL, 4, 1, &st);
   ck_assert_double_eq(st.min, -7);
   ck_assert_int_eq(st.inexact, 1);
   uint16_t u[3] = {1, 65535, 9};
-  dp__convert c2 = {DP__E_U16, 0, 2, 0, DP_DTYPE_NONE};
+  dp__convert c2 = {.src = DP__E_U16, .swap = 0, .slope = 2, .inter = 0, .dst = DP_DTYPE_NONE};
   dp__convert_run(&c2, u, NULL, 3, 1, &st);
   ck_assert_double_eq(st.max, 131070);
   ck_assert_int_eq(st.inexact, 0);
+}
+END_TEST
+
+/* DICOM stored bits: BitsStored/HighBit masking and sign extension, with
+ * overlay bits above HighBit ignored, against a bit-by-bit reading. */
+START_TEST(dicom_stored_bits) {
+  enum { M = 4096 };
+  static uint16_t raw[M];
+  static int16_t out[M];
+  static const int cases[][3] = {{12, 11, 1}, {12, 11, 0}, {12, 15, 1}, {16, 15, 1}, {10, 12, 0}, {1, 0, 0}};
+  for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+    int bits = cases[k][0], high = cases[k][1], sgn = cases[k][2];
+    for (int i = 0; i < M; i++) raw[i] = (uint16_t)((uint32_t)i * 40503u + 7u);
+    dp__convert c = {.src = DP__E_U16, .slope = 1, .inter = -10, .dst = DP_I16,
+                     .stored_bits = bits, .high_bit = high, .is_signed = sgn};
+    dp__convert_run(&c, raw, out, M, 1, NULL);
+    for (int i = 0; i < M; i++) {
+      long v = 0;
+      for (int b = 0; b < bits; b++) v |= (long)((raw[i] >> (high - bits + 1 + b)) & 1u) << b;
+      if (sgn && (v >> (bits - 1)) & 1) v -= 1L << bits;
+      v -= 10;
+      v = v < -32768 ? -32768 : v > 32767 ? 32767 : v; /* clamped, never wrapped */
+      ck_assert_msg(out[i] == v, "bits %d high %d signed %d: raw 0x%04x gave %d, expected %ld", bits, high,
+                    sgn, raw[i], out[i], v);
+    }
+  }
 }
 END_TEST
 
@@ -209,6 +235,7 @@ static Suite *suite(void) {
   tcase_add_test(t, in_place_and_threads);
   tcase_add_test(t, stats_only_and_inexact);
   tcase_add_test(t, store_row_rule);
+  tcase_add_test(t, dicom_stored_bits);
   suite_add_tcase(s, t);
   return s;
 }

@@ -149,7 +149,7 @@ START_TEST(guard_during_conversion) {
   ck_assert_int_eq(truncate(path("c.nii"), 4096), 0);
   size_t n = ((size_t)st.st_size - 352) / 2;
   int16_t *out = malloc(n * 2);
-  dp__convert c = {DP__E_I16, 0, 1, -1024, DP_I16};
+  dp__convert c = {.src = DP__E_I16, .swap = 0, .slope = 1, .inter = -1024, .dst = DP_I16};
   dp__convert_run(&c, base + 352, out, n, 2, NULL);
   ck_assert_int_eq(out[n - 1], -1024); /* zeros where the file was gone */
   ck_assert_int_eq(dp__file_map_check(m), DP_EIO);
