@@ -6,7 +6,8 @@ usage: e2e_bench.py DCMPREP TMPDIR RUNS [REF_RUNS_SLOW]
 Input: a CT-like 512x512x140 int16 volume stored as dcm2niix stores CT
 (raw values with scl_slope 1, scl_inter -1024), 0.7 x 0.7 x 2.5 mm.
 Every command runs RUNS times, interleaved round by round so that load drift
-hits all alike; the elastic reference (about a minute a run) runs
+hits all alike, each time writing a new file (the previous output is removed
+before the clock starts); the elastic reference (about a minute a run) runs
 REF_RUNS_SLOW times (default 1).  Prints medians, the ratio script/dcmprep,
 dcmprep's peak RSS against input + output bytes, output dtype and size, and
 PASS/MISS for the targets: every op >= 10x the script, no-op <= 1.5x the
@@ -54,11 +55,21 @@ OPS = [
 ]
 
 
-def run(cmd, out=None):
-    """Seconds and peak RSS (KiB) of one process."""
+def fresh(path):
+    """Every command writes a new file (its old output removed before the
+    clock starts): replacing a file costs the same for every command, but
+    that cost belongs to the file system, not to the command."""
+    for p in (path, path.replace(".nii.gz", ".json").replace(".nii", ".json")):
+        if os.path.exists(p):
+            os.remove(p)
+
+
+def run(cmd, out):
+    """Seconds and peak RSS (KiB) of one process writing out."""
+    fresh(out)
     t0 = time.perf_counter()
     p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                         stdin=subprocess.DEVNULL if out is None else None)
+                         stdin=subprocess.DEVNULL)
     _, status, ru = os.wait4(p.pid, 0)
     dt = time.perf_counter() - t0
     err = p.stderr.read().decode()
@@ -69,6 +80,7 @@ def run(cmd, out=None):
 
 
 def cat(dst):
+    fresh(dst)
     t0 = time.perf_counter()
     subprocess.run(f"cat '{src}' > '{dst}'", shell=True, check=True)
     return time.perf_counter() - t0
@@ -83,11 +95,11 @@ for name, args, op, ext in OPS:
     nref = slow_runs if op == "elastic" else runs
     for r in range(runs):
         floor.append(cat(os.path.join(tmp, "cat.nii")))
-        dt, kib = run([cli, "prep", src, "-o", out_ours] + args)
+        dt, kib = run([cli, "prep", src, "-o", out_ours] + args, out_ours)
         ours.append(dt)
         rss.append(kib)
         if r < nref:
-            ref.append(run([py, os.path.join(here, "e2e_ref.py"), op, src, out_ref])[0])
+            ref.append(run([py, os.path.join(here, "e2e_ref.py"), op, src, out_ref], out_ref)[0])
     h = nib.load(out_ours).header
     out_bytes = os.path.getsize(out_ours)
     raw_bytes = int(np.prod(h.get_data_shape())) * h.get_data_dtype().itemsize + 352
