@@ -137,7 +137,10 @@ DP_API dp_status dp_step_parse(const char *name, const char *arg, dp_step *step,
  * freed, so the caller passes ownership in and gets ownership of the results
  * back.  The label must be on the image's grid (same dims and affine within
  * 1e-3 mm): DP_EGEOMETRY otherwise, before any step runs.  On failure the
- * volumes are left as they were before the failing step. */
+ * volumes are left as they were before the failing step (steps that keep
+ * the type, such as clip, may work in the image's own buffer: they fail,
+ * if at all, before changing it).  An input mapped from a file
+ * (dp_volume_is_mapped) is never written to. */
 DP_API dp_status dp_pipeline_run(const dp_step *steps, int nsteps,
                                  const dp_pipeline_settings *settings, dp_volume **image,
                                  dp_volume **label);

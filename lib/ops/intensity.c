@@ -300,6 +300,21 @@ dp_status dp_window(const dp_volume *in, const dp_window_opts *opts, dp_volume *
   return s;
 }
 
+dp_status dp__clip_in_place(dp_volume *v, const dp_clip_opts *opts) {
+  dp_clip_opts o = DP_CLIP_OPTS_INIT;
+  if (opts) o = *opts;
+  if (!v || !v->data || !dp_dtype_size(v->dtype)) return dp__error(DP_EINVAL, "clip: no volume");
+  kctx c;
+  memset(&c, 0, sizeof c);
+  c.k = K_CLAMP;
+  dp_status s = clamp_bounds(v->dtype, o.lo, o.hi, &c.lo, &c.hi);
+  if (s != DP_OK) return s;
+  c.in = v; /* element by element: reading and writing the same voxel is safe */
+  c.out = v;
+  c.nvox = dp_volume_nvox(v);
+  return dp__parallel_for((c.nvox + CHUNK - 1) / CHUNK, o.threads, kernel_chunk, &c);
+}
+
 dp_status dp_clip(const dp_volume *in, const dp_clip_opts *opts, dp_volume **out) {
   if (out) *out = NULL;
   dp_clip_opts o = DP_CLIP_OPTS_INIT;

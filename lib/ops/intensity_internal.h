@@ -23,4 +23,8 @@ const uint8_t *dp__mask_chunk(const dp_volume *v, const dp_mask *mask, int64_t s
  * `min_block` voxels; returns the block count (>= 1 when n > 0). */
 int64_t dp__nblocks(int64_t n, int threads, int64_t min_block);
 
+/* dp_clip on v's own buffer (same result as dp_clip; v's type is kept),
+ * for a caller that owns v and would free it next: no second volume. */
+dp_status dp__clip_in_place(dp_volume *v, const dp_clip_opts *opts);
+
 #endif

@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/convert.h"
 #include "core/internal.h"
+#include "ops/intensity_internal.h"
 #include "pipeline/pipeline_internal.h"
 
 static const char *window_out_name(dp_window_out o) {
@@ -61,7 +63,7 @@ static dp_status run_window(const dp_step *sp, const dp_pipeline_settings *st, c
 }
 
 static dp_status run_clip(const dp_step *sp, const dp_pipeline_settings *st, const dp_volume *img,
-                          const dp_volume *lab, dp_volume **nimg, dp__json *j) {
+                          dp_volume *own, const dp_volume *lab, dp_volume **nimg, dp__json *j) {
   dp_clip_opts o = DP_CLIP_OPTS_INIT;
   o.threads = st->threads;
   o.lo = sp->v[0];
@@ -76,7 +78,13 @@ static dp_status run_clip(const dp_step *sp, const dp_pipeline_settings *st, con
     o.lo = v[0];
     o.hi = v[1];
   }
-  dp_status s = dp_clip(img, &o, nimg);
+  dp_status s;
+  if (own) { /* the caller's own volume, freed next otherwise: clip it where it is */
+    s = dp__clip_in_place(own, &o);
+    if (s == DP_OK) *nimg = own;
+  } else {
+    s = dp_clip(img, &o, nimg);
+  }
   if (s != DP_OK) return s;
   dp__json_str(j, "step", sp->kind == DP_STEP_CLIP ? "clip" : "clip-percentile");
   if (sp->kind == DP_STEP_CLIP_PERCENTILE) {
@@ -148,30 +156,37 @@ static dp_status run_normalize(const dp_step *sp, const dp_pipeline_settings *st
   return DP_OK;
 }
 
-static dp_status run_dtype(const dp_step *sp, const dp_volume *img, dp_volume **nimg, dp__json *j) {
-  dp_volume_stats before;
-  dp_status s = dp_volume_compute_stats(img, &before);
-  if (s == DP_OK) s = dp_volume_convert(img, sp->dtype, nimg);
+static dp_status run_dtype(const dp_step *sp, const dp_pipeline_settings *st, const dp_volume *img,
+                           dp_volume *own, dp_volume **nimg, dp__json *j) {
+  dp__convert_stats cs;
+  dp__convert_stats_init(&cs);
+  dp_status s = DP_OK;
+  if (own && own->dtype == sp->dtype) {
+    *nimg = own; /* already that type */
+  } else {
+    s = dp__volume_new_like_uninit(img, sp->dtype, nimg);
+    dp__convert c = {.src = (dp__elem)img->dtype, .slope = 1, .dst = sp->dtype};
+    if (s == DP_OK)
+      dp__convert_run(&c, img->data, (*nimg)->data, (size_t)dp_volume_nvox(img), st->threads, &cs);
+  }
   if (s != DP_OK) return s;
-  double lo, hi;
-  dp_dtype_range(sp->dtype, &lo, &hi);
   dp__json_str(j, "step", "dtype");
   dp__json_str(j, "from", dp_dtype_name(img->dtype));
   dp__json_str(j, "to", dp_dtype_name(sp->dtype));
   /* whether the cast had to clamp: nothing wraps around, but say so */
-  dp__json_bool(j, "clamped", before.count && (before.min < lo - 0.5 || before.max > hi + 0.5));
+  dp__json_bool(j, "clamped", cs.clamped > 0);
   return DP_OK;
 }
 
 dp_status dp__run_intensity_step(const dp_step *sp, const dp_pipeline_settings *st,
-                                 const dp_volume *img, const dp_volume *lab, dp_volume **nimg,
-                                 dp__json *j) {
+                                 const dp_volume *img, dp_volume *own, const dp_volume *lab,
+                                 dp_volume **nimg, dp__json *j) {
   switch (sp->kind) {
     case DP_STEP_WINDOW: return run_window(sp, st, img, nimg, j);
     case DP_STEP_CLIP:
-    case DP_STEP_CLIP_PERCENTILE: return run_clip(sp, st, img, lab, nimg, j);
+    case DP_STEP_CLIP_PERCENTILE: return run_clip(sp, st, img, own, lab, nimg, j);
     case DP_STEP_NORMALIZE: return run_normalize(sp, st, img, lab, nimg, j);
-    case DP_STEP_DTYPE: return run_dtype(sp, img, nimg, j);
+    case DP_STEP_DTYPE: return run_dtype(sp, st, img, own, nimg, j);
     default: return dp__error(DP_EINVAL, "step %d is not an intensity step", (int)sp->kind);
   }
 }

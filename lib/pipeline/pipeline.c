@@ -384,7 +384,8 @@ static dp_status warp_label(const dp_volume *lab, const int64_t dim[3], const dp
 }
 
 static dp_status run_step(const dp_step *sp, const dp_pipeline_settings *st, const dp_volume *img,
-                          const dp_volume *lab, dp_volume **nimg, dp_volume **nlab, dp__json *j) {
+                          dp_volume *own, const dp_volume *lab, dp_volume **nimg, dp_volume **nlab,
+                          dp__json *j) {
   dp_status s = DP_OK;
   switch (sp->kind) {
     case DP_STEP_REORIENT:
@@ -500,7 +501,7 @@ static dp_status run_step(const dp_step *sp, const dp_pipeline_settings *st, con
     case DP_STEP_NORMALIZE:
     case DP_STEP_DTYPE:
       /* images only: the label is left as it is (it may be the mask) */
-      return dp__run_intensity_step(sp, st, img, lab, nimg, j);
+      return dp__run_intensity_step(sp, st, img, own, lab, nimg, j);
     default: break; /* augmentation: run by dp_pipeline_run, which knows the step's index */
   }
   return dp__error(DP_EINVAL, "unknown step %d", (int)sp->kind);
@@ -531,7 +532,8 @@ dp_status dp_pipeline_run(const dp_step *steps, int nsteps, const dp_pipeline_se
     if (span) s = dp__run_augment_spatial(steps, i, span, &st, *image, lab, &ni, &nl, &j);
     else if (dp__step_is_intensity_augment(steps[i].kind))
       s = dp__run_augment_intensity(&steps[i], i, &st, *image, &ni, &j);
-    else s = run_step(&steps[i], &st, *image, lab, &ni, &nl, &j);
+    else /* a heap image may be reused by the step (a mapped file's pages may not) */
+      s = run_step(&steps[i], &st, *image, dp_volume_is_mapped(*image) ? NULL : *image, lab, &ni, &nl, &j);
     if (span) i += span - 1;
     dp__json_end_object(&j);
     /* inputs mapped from files that changed under the step: an error, not
@@ -541,11 +543,11 @@ dp_status dp_pipeline_run(const dp_step *steps, int nsteps, const dp_pipeline_se
     if (s == DP_OK) s = record(ni, &j);
     else dp__json_free(&j);
     if (s != DP_OK) {
-      dp_volume_free(ni);
+      if (ni != *image) dp_volume_free(ni); /* (an in-place step's result is the image) */
       dp_volume_free(nl);
       return s;
     }
-    dp_volume_free(*image);
+    if (ni != *image) dp_volume_free(*image);
     *image = ni;
     if (lab && nl) { /* intensity steps leave the label alone (nl NULL) */
       dp_volume_free(lab);

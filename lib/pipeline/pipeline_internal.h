@@ -7,10 +7,12 @@
 
 /* Runs one intensity step (window, clip, clip-percentile, normalize, dtype)
  * on img into *nimg and writes its record members to j.  The label is only
- * read, as the mask of --mask label. */
+ * read, as the mask of --mask label.  own, when not NULL, is img itself,
+ * which the caller would free after the step: a step that keeps the type
+ * may then work in its buffer and return it as *nimg. */
 dp_status dp__run_intensity_step(const dp_step *sp, const dp_pipeline_settings *st,
-                                 const dp_volume *img, const dp_volume *lab, dp_volume **nimg,
-                                 dp__json *j);
+                                 const dp_volume *img, dp_volume *own, const dp_volume *lab,
+                                 dp_volume **nimg, dp__json *j);
 
 /* Augmentation (augment_parse.c, augment_steps.c). */
 int dp__step_is_intensity_augment(dp_step_kind kind);
