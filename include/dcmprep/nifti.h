@@ -92,7 +92,7 @@ typedef struct dp_nifti_write_opts {
   int version;          /* 0 = automatic (1 unless a dimension > 32767), 1, 2 */
   int gzip;             /* -1 = from the file name (".gz"), 0 = no, 1 = yes */
   int level;            /* compression level 1..12 (libdeflate scale); 0 =
-                           default: 6, or 7 for blocks of 1 MiB that compress
+                           default: 4, or 7 for blocks of 1 MiB that compress
                            better than 16:1 (cheap there, and much smaller) */
   int threads;          /* 0 = dp_default_threads() */
   double scl_slope;     /* 0 = none (written as 0, i.e. no scaling) */

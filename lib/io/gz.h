@@ -23,7 +23,7 @@
 #define DP__GZ_RUN_MIN ((size_t)64 << 10)
 
 /* Compresses the concatenation of nparts buffers into af as gzip at the given
- * libdeflate level (1..12; 0 = automatic: 6, or 7 on highly redundant blocks,
+ * libdeflate level (1..12; 0 = automatic: 4, or 7 on highly redundant blocks,
  * long runs apart) using up to `threads` workers. */
 dp_status dp__gz_write(dp__atomic_file *af, const void *const parts[], const size_t sizes[],
                        int nparts, int level, int threads);
