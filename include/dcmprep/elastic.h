@@ -108,7 +108,9 @@ DP_API dp_status dp_elastic_field(const int64_t dim[3], const double alpha[3],
  * opts->displacement is ignored).  Every volume along t gets the same field.
  * The output keeps in's grid, t_step and metadata.  alpha 0 reproduces the
  * input bit for bit with every interpolator but cubic.  Memory: the output
- * plus the field (12 bytes per voxel).  Errors: those of dp_elastic_field
+ * plus the field's coarse grid (12 / h bytes per voxel, h as above): the
+ * warp interpolates each output row's displacements from it as it goes,
+ * the same values as dp_elastic_field's, so the whole field never exists.  Errors: those of dp_elastic_field
  * and dp_warp.  On failure *out is NULL; the caller frees *out. */
 DP_API dp_status dp_elastic(const dp_volume *in, const double alpha[3], const double sigma[3],
                             uint64_t seed, const dp_warp_opts *opts, dp_volume **out);

@@ -8,7 +8,9 @@
 #include <string.h>
 
 #include "core/internal.h"
+#include "ops/elastic_internal.h"
 #include "ops/recursive_gaussian.h"
+#include "ops/warp_internal.h"
 
 #define LB DP__RG_LB
 #define PAD DP__RG_PAD
@@ -110,31 +112,6 @@ static dp_status field_i_task(void *vctx, int64_t task) {
   return DP_OK;
 }
 
-typedef struct {
-  const float *coarse;
-  float *field;
-  int64_t n[3], h, mc;
-  const float *w; /* 4 weights per phase i % h */
-} up_ctx;
-
-/* One task per (axis, slice k). */
-static dp_status upsample_task(void *vctx, int64_t task) {
-  const up_ctx *c = vctx;
-  int64_t n0 = c->n[0], n1 = c->n[1], rows = n1;
-  const float *src = c->coarse + task * rows * c->mc;
-  float *dst = c->field + task * rows * n0;
-  for (int64_t j = 0; j < rows; j++, src += c->mc, dst += n0) {
-    for (int64_t i = 0, m = 0; i < n0; m++) {
-      const float *s = src + m;
-      for (int64_t ph = 0; ph < c->h && i < n0; ph++, i++) {
-        const float *w = c->w + 4 * ph;
-        dst[i] = w[0] * s[0] + w[1] * s[1] + w[2] * s[2] + w[3] * s[3];
-      }
-    }
-  }
-  return DP_OK;
-}
-
 /* Catmull-Rom weights of taps -1..2 at fraction f. */
 static void catmull_rom(double f, float w[4]) {
   double f2 = f * f, f3 = f2 * f;
@@ -144,10 +121,17 @@ static void catmull_rom(double f, float w[4]) {
   w[3] = (float)(0.5 * (f3 - f2));
 }
 
-dp_status dp_elastic_field(const int64_t dim[3], const double alpha[3], const double sigma[3],
-                           uint64_t seed, int threads, float **field) {
-  if (field) *field = NULL;
-  if (!dim || !alpha || !sigma || !field) return dp__error(DP_EINVAL, "dp_elastic_field: missing argument");
+void dp__elastic_coarse_free(dp__elastic_coarse *ec) {
+  if (!ec) return;
+  free(ec->grid);
+  free(ec->w);
+  memset(ec, 0, sizeof *ec);
+}
+
+dp_status dp__elastic_coarse_make(const int64_t dim[3], const double alpha[3], const double sigma[3],
+                                  uint64_t seed, int threads, dp__elastic_coarse *ec) {
+  memset(ec, 0, sizeof *ec);
+  if (!dim || !alpha || !sigma) return dp__error(DP_EINVAL, "dp_elastic_field: missing argument");
   for (int a = 0; a < 3; a++) {
     if (dim[a] < 1) return dp__error(DP_EINVAL, "elastic field: dim[%d] = %lld", a, (long long)dim[a]);
     if (!isfinite(alpha[a])) return dp__error(DP_EINVAL, "elastic alpha %g is not a number", alpha[a]);
@@ -159,14 +143,11 @@ dp_status dp_elastic_field(const int64_t dim[3], const double alpha[3], const do
       (nvox *= dim[2]) > DP_MAX_VOXELS / 3)
     return dp__error(DP_ELIMIT, "elastic field of %lld x %lld x %lld voxels is too large",
                      (long long)dim[0], (long long)dim[1], (long long)dim[2]);
-  int zero = alpha[0] == 0 && alpha[1] == 0 && alpha[2] == 0;
-  /* otherwise every value is written below: no zeroing, and huge pages */
-  float *f = dp__alloc_data((size_t)nvox * 3 * sizeof(float), zero);
-  if (!f) return dp__error(DP_ENOMEM, "out of memory");
-  if (zero) {
-    *field = f;
-    return DP_OK;
-  }
+  for (int a = 0; a < 3; a++) ec->n[a] = dim[a];
+  ec->zero = alpha[0] == 0 && alpha[1] == 0 && alpha[2] == 0;
+  ec->h = 1;
+  ec->mc = dim[0];
+  if (ec->zero) return DP_OK;
   field_ctx c;
   memset(&c, 0, sizeof c);
   for (int a = 0; a < 3; a++) {
@@ -181,24 +162,82 @@ dp_status dp_elastic_field(const int64_t dim[3], const double alpha[3], const do
   c.mc = c.h == 1 ? dim[0] : (dim[0] - 1) / c.h + 4;
   c.smooth = sigma[0] > 0;
   if (c.smooth) dp__rg_coefs(sigma[0], &c.c);
-  float *coarse = c.h == 1 ? f : dp__alloc_data((size_t)(c.mc * dim[1] * dim[2]) * 3 * sizeof(float), 0);
-  dp_status s = coarse ? DP_OK : dp__error(DP_ENOMEM, "out of memory");
+  ec->h = c.h;
+  ec->mc = c.mc;
+  /* every value is written below: no zeroing, and huge pages */
+  ec->grid = dp__alloc_data((size_t)(c.mc * dim[1] * dim[2]) * 3 * sizeof(float), 0);
+  ec->w = malloc((size_t)c.h * 4 * sizeof *ec->w);
+  dp_status s = ec->grid && ec->w ? DP_OK : dp__error(DP_ENOMEM, "out of memory");
+  for (int64_t ph = 0; s == DP_OK && ph < c.h; ph++) catmull_rom((double)ph / (double)c.h, ec->w + 4 * ph);
   if (s == DP_OK) {
-    c.coarse = coarse;
+    c.coarse = ec->grid;
     s = dp__parallel_for(3 * dim[2], threads, field_i_task, &c);
   }
   int64_t cd[4] = {c.mc, dim[1], dim[2], 3};
   double sjk[3] = {0, sigma[1], sigma[2]};
-  if (s == DP_OK) s = dp_gaussian_recursive(coarse, cd, sjk, threads);
-  if (s == DP_OK && c.h > 1) {
-    float *w = malloc((size_t)c.h * 4 * sizeof *w);
-    if (!w) s = dp__error(DP_ENOMEM, "out of memory");
-    for (int64_t ph = 0; w && ph < c.h; ph++) catmull_rom((double)ph / (double)c.h, w + 4 * ph);
-    up_ctx u = {coarse, f, {dim[0], dim[1], dim[2]}, c.h, c.mc, w};
-    if (s == DP_OK) s = dp__parallel_for(3 * dim[2], threads, upsample_task, &u);
-    free(w);
+  if (s == DP_OK) s = dp_gaussian_recursive(ec->grid, cd, sjk, threads);
+  if (s != DP_OK) dp__elastic_coarse_free(ec);
+  return s;
+}
+
+void dp__elastic_coarse_row(const dp__elastic_coarse *ec, int64_t j, int64_t k, float *rows) {
+  const int64_t n0 = ec->n[0], n1 = ec->n[1], n2 = ec->n[2];
+  for (int a = 0; a < 3; a++) {
+    float *dst = rows + a * n0;
+    if (ec->zero) {
+      memset(dst, 0, (size_t)n0 * sizeof *dst);
+      continue;
+    }
+    const float *src = ec->grid + ((a * n2 + k) * n1 + j) * ec->mc;
+    if (ec->h == 1) {
+      memcpy(dst, src, (size_t)n0 * sizeof *dst);
+      continue;
+    }
+    /* back along i to every voxel (Catmull-Rom; exact at the kept ones) */
+    for (int64_t i = 0, m = 0; i < n0; m++) {
+      const float *q = src + m;
+      for (int64_t ph = 0; ph < ec->h && i < n0; ph++, i++) {
+        const float *w = ec->w + 4 * ph;
+        dst[i] = w[0] * q[0] + w[1] * q[1] + w[2] * q[2] + w[3] * q[3];
+      }
+    }
   }
-  if (coarse != f) free(coarse);
+}
+
+typedef struct {
+  const dp__elastic_coarse *ec;
+  float *field;
+  int64_t plane;
+} fill_ctx;
+
+/* One task per row (j, k): the field's three planes at that row. */
+static dp_status fill_task(void *vctx, int64_t task) {
+  const fill_ctx *c = vctx;
+  int64_t n0 = c->ec->n[0], n1 = c->ec->n[1], j = task % n1, k = task / n1;
+  float row[3 * 4096], *r = n0 <= 4096 ? row : malloc((size_t)n0 * 3 * sizeof *r);
+  if (!r) return dp__error(DP_ENOMEM, "out of memory");
+  dp__elastic_coarse_row(c->ec, j, k, r);
+  for (int a = 0; a < 3; a++)
+    memcpy(c->field + a * c->plane + task * n0, r + a * n0, (size_t)n0 * sizeof *r);
+  if (r != row) free(r);
+  return DP_OK;
+}
+
+dp_status dp_elastic_field(const int64_t dim[3], const double alpha[3], const double sigma[3],
+                           uint64_t seed, int threads, float **field) {
+  if (field) *field = NULL;
+  if (!field) return dp__error(DP_EINVAL, "dp_elastic_field: missing argument");
+  dp__elastic_coarse ec;
+  dp_status s = dp__elastic_coarse_make(dim, alpha, sigma, seed, threads, &ec);
+  if (s != DP_OK) return s;
+  int64_t plane = dim[0] * dim[1] * dim[2];
+  float *f = dp__alloc_data((size_t)plane * 3 * sizeof(float), ec.zero);
+  if (!f) s = dp__error(DP_ENOMEM, "out of memory");
+  if (s == DP_OK && !ec.zero) {
+    fill_ctx c = {&ec, f, plane};
+    s = dp__parallel_for(dim[1] * dim[2], threads, fill_task, &c);
+  }
+  dp__elastic_coarse_free(&ec);
   if (s != DP_OK) {
     free(f);
     return s;
@@ -207,18 +246,24 @@ dp_status dp_elastic_field(const int64_t dim[3], const double alpha[3], const do
   return DP_OK;
 }
 
+static void elastic_rows(void *ctx, int64_t j, int64_t k, float *rows) {
+  dp__elastic_coarse_row(ctx, j, k, rows);
+}
+
 dp_status dp_elastic(const dp_volume *in, const double alpha[3], const double sigma[3],
                      uint64_t seed, const dp_warp_opts *opts, dp_volume **out) {
   if (out) *out = NULL;
   if (!in || !out) return dp__error(DP_EINVAL, "dp_elastic: missing argument");
   dp_warp_opts o = DP_WARP_OPTS_INIT;
   if (opts) o = *opts;
-  float *field = NULL;
-  dp_status s = dp_elastic_field(in->dim, alpha, sigma, seed, o.threads, &field);
+  /* the field is interpolated from its coarse grid row by row as the warp
+   * needs it: 12 bytes per voxel never exist at once */
+  dp__elastic_coarse ec;
+  dp_status s = dp__elastic_coarse_make(in->dim, alpha, sigma, seed, o.threads, &ec);
   if (s != DP_OK) return s;
-  o.displacement = field;
+  dp__field_rows rows = {elastic_rows, &ec};
   dp_mat4 id = dp_mat4_identity();
-  s = dp_warp(in, in->dim, &in->ijk_to_ras, &id, &o, out);
-  free(field);
+  s = dp__warp_rows(in, in->dim, &in->ijk_to_ras, &id, &o, &rows, out);
+  dp__elastic_coarse_free(&ec);
   return s;
 }

@@ -137,6 +137,7 @@ typedef struct {
   int snap;          /* snap positions to voxel centres (see integer_mapping) */
   dp__lerp_rows_fn lerp; /* linear: the row kernel of the input type, or NULL */
   int64_t block[3];     /* output block size, see warp_block_task */
+  const dp__field_rows *rows; /* displacements made row by row, or NULL */
 } warp_ctx;
 
 /* Snapping positions to voxel centres (warp_internal.h) matters only when the
@@ -252,17 +253,15 @@ static inline int linear_interior(const warp_ctx *c, const void *src, const doub
 }
 #undef DP__LERP8
 
-/* The value of output voxel (i, j, k) of volume src. */
+/* The value of output voxel (i, j, k) of volume src; drow, when not NULL,
+ * holds the displacements of row (j, k), planes dstride floats apart. */
 static inline double sample_voxel(const warp_ctx *c, const char *src, int64_t i, int64_t j, int64_t k,
-                                  int64_t onvox) {
-  const int64_t *od = c->out->dim;
+                                  const float *drow, int64_t dstride) {
   const double(*m)[4] = c->m.m;
   double p[3];
   for (int d = 0; d < 3; d++) p[d] = m[d][0] * (double)i + m[d][1] * (double)j + m[d][2] * (double)k + m[d][3];
-  if (c->o.displacement) {
-    int64_t vi = (k * od[1] + j) * od[0] + i;
-    for (int d = 0; d < 3; d++) p[d] += c->o.displacement[d * onvox + vi];
-  }
+  if (drow)
+    for (int d = 0; d < 3; d++) p[d] += drow[d * dstride + i];
   int inside = 1;
   for (int d = 0; d < 3; d++) {
     if (c->snap) p[d] = dp__warp_snap(p[d]);
@@ -315,7 +314,7 @@ enum { ROWS = 64 }; /* rows per call of the row kernel */
  * outside samples; the rest go through sample_voxel.  Row r goes to
  * vals + r (s1 - s0). */
 static void lerp_rows(const warp_ctx *c, const char *src, int64_t s0, int64_t s1, const int64_t jk[][2], int nr,
-                      int64_t onvox, double *vals) {
+                      const float *const *drow, int64_t dstride, double *vals) {
   const double(*m)[4] = c->m.m;
   double b[3 * ROWS];
   const float *dsp[ROWS];
@@ -323,16 +322,16 @@ static void lerp_rows(const warp_ctx *c, const char *src, int64_t s0, int64_t s1
   for (int r = 0; r < nr; r++) {
     const double j = (double)jk[r][0], k = (double)jk[r][1];
     for (int d = 0; d < 3; d++) b[3 * r + d] = m[d][1] * j + m[d][2] * k + m[d][3];
-    if (c->o.displacement)
-      dsp[r] = c->o.displacement + (jk[r][1] * c->out->dim[1] + jk[r][0]) * c->out->dim[0] + s0;
+    if (drow) dsp[r] = drow[r] + s0;
   }
   dp__lerp_rows job = {src,  {c->n[0], c->n[1], c->n[2]}, {m[0][0], m[1][0], m[2][0]}, b,
-                       c->o.displacement ? dsp : NULL, onvox, s0, (int)(s1 - s0), nr, c->snap,
+                       drow ? dsp : NULL, dstride, s0, (int)(s1 - s0), nr, c->snap,
                        c->o.fill == DP_FILL_EDGE ? NULL : &c->fill};
   c->lerp(&job, vals, rest);
   for (int r = 0; r < nr; r++)
     for (int64_t q = 0; rest[r]; q++, rest[r] >>= 1)
-      if (rest[r] & 1) vals[r * (s1 - s0) + q] = sample_voxel(c, src, s0 + q, jk[r][0], jk[r][1], onvox);
+      if (rest[r] & 1)
+        vals[r * (s1 - s0) + q] = sample_voxel(c, src, s0 + q, jk[r][0], jk[r][1], drow ? drow[r] : NULL, dstride);
 }
 
 static dp_status warp_block_task(void *vctx, int64_t task) {
@@ -350,24 +349,41 @@ static dp_status warp_block_task(void *vctx, int64_t task) {
                     (size_t)t * c->plane_in * (c->o.interp == DP_INTERP_CUBIC ? sizeof(float) : dp_dtype_size(c->in->dtype));
   const int64_t onvox = od[0] * od[1] * od[2], nj = j1 - j0, nrows = nj * (k1 - k0);
   char *out = (char *)c->out->data + (size_t)t * (size_t)onvox * osize;
+  /* displacements: rows of the whole field, or one row made here (a
+   * displaced warp's blocks are single rows, FIELD_BLOCK) */
+  const float *drow[ROWS];
+  int64_t dstride = onvox;
+  float *made = NULL;
+  if (c->rows) {
+    if (nrows != 1 || !(made = malloc((size_t)od[0] * 3 * sizeof *made)))
+      return dp__error(DP_ENOMEM, "out of memory for a displacement row");
+    c->rows->fn(c->rows->ctx, j0, k0, made);
+    dstride = od[0];
+  }
   for (int64_t r0 = 0; r0 < nrows; r0 += ROWS) {
     const int nr = (int)(nrows - r0 < ROWS ? nrows - r0 : ROWS);
     for (int r = 0; r < nr; r++) {
       jk[r][0] = j0 + (r0 + r) % nj;
       jk[r][1] = k0 + (r0 + r) / nj;
+      drow[r] = made ? made
+                : c->o.displacement ? c->o.displacement + (jk[r][1] * od[1] + jk[r][0]) * od[0]
+                                    : NULL;
     }
+    const float *const *dr = c->rows || c->o.displacement ? drow : NULL;
     for (int64_t s0 = i0; s0 < i1; s0 += SEG) {
       const int64_t s1 = s0 + SEG < i1 ? s0 + SEG : i1, len = s1 - s0;
       if (c->lerp)
-        lerp_rows(c, src, s0, s1, (const int64_t(*)[2])jk, nr, onvox, vals);
+        lerp_rows(c, src, s0, s1, (const int64_t(*)[2])jk, nr, dr, dstride, vals);
       else
         for (int r = 0; r < nr; r++)
-          for (int64_t i = s0; i < s1; i++) vals[r * len + i - s0] = sample_voxel(c, src, i, jk[r][0], jk[r][1], onvox);
+          for (int64_t i = s0; i < s1; i++)
+            vals[r * len + i - s0] = sample_voxel(c, src, i, jk[r][0], jk[r][1], dr ? dr[r] : NULL, dstride);
       for (int r = 0; r < nr; r++)
         dp__store_row(vals + r * len, len, c->out->dtype,
                       out + (((size_t)jk[r][1] * (size_t)od[1] + (size_t)jk[r][0]) * (size_t)od[0] + (size_t)s0) * osize);
     }
   }
+  free(made);
   return DP_OK;
 }
 
@@ -432,10 +448,18 @@ double dp__volume_min(const dp_volume *v, int threads) {
 
 dp_status dp_warp(const dp_volume *in, const int64_t dim[3], const dp_mat4 *out_affine,
                   const dp_mat4 *out_to_in, const dp_warp_opts *opts, dp_volume **out) {
+  return dp__warp_rows(in, dim, out_affine, out_to_in, opts, NULL, out);
+}
+
+dp_status dp__warp_rows(const dp_volume *in, const int64_t dim[3], const dp_mat4 *out_affine,
+                        const dp_mat4 *out_to_in, const dp_warp_opts *opts, const dp__field_rows *rows,
+                        dp_volume **out) {
   if (out) *out = NULL;
   if (!in || !dim || !out_affine || !out_to_in || !out) return dp__error(DP_EINVAL, "dp_warp: missing argument");
   dp_warp_opts o = DP_WARP_OPTS_INIT;
   if (opts) o = *opts;
+  if (rows) o.displacement = NULL; /* one or the other */
+  const int displaced = o.displacement || rows;
   if (o.interp < DP_INTERP_NEAREST || o.interp > DP_INTERP_ONEHOT)
     return dp__error(DP_EINVAL, "dp_warp: unknown interpolator %d", (int)o.interp);
   if (o.interp == DP_INTERP_ONEHOT && dp_dtype_is_float(in->dtype))
@@ -457,16 +481,17 @@ dp_status dp_warp(const dp_volume *in, const int64_t dim[3], const dp_mat4 *out_
   c.load = dp__loader(in->dtype);
   c.out = v;
   c.m = *out_to_in;
-  c.snap = integer_mapping(out_to_in) && !o.displacement; /* a field moves positions anyway */
+  c.snap = integer_mapping(out_to_in) && !displaced; /* a field moves positions anyway */
+  c.rows = rows;
   c.o = o;
   c.fill = o.fill_value;
   for (int d = 0; d < 3; d++) c.n[d] = in->dim[d];
   c.plane_in = (size_t)(in->dim[0] * in->dim[1] * in->dim[2]);
   if (o.interp == DP_INTERP_LINEAR) c.lerp = dp__lerp_kernel(in->dtype);
-  if (o.fill == DP_FILL_MIN && dp__warp_needs_fill(in, dim, out_to_in, o.displacement != NULL))
+  if (o.fill == DP_FILL_MIN && dp__warp_needs_fill(in, dim, out_to_in, displaced))
     c.fill = dp__volume_min(in, o.threads);
   dp_volume *coef = NULL;
-  int aligned = !o.displacement && o.interp != DP_INTERP_ONEHOT && dp__warp_is_aligned(out_to_in);
+  int aligned = !displaced && o.interp != DP_INTERP_ONEHOT && dp__warp_is_aligned(out_to_in);
   if (s == DP_OK && o.interp == DP_INTERP_CUBIC && !aligned) {
     s = dp_spline_prefilter(in, o.threads, &coef);
     if (s == DP_OK) c.src = coef->data;
@@ -474,7 +499,7 @@ dp_status dp_warp(const dp_volume *in, const int64_t dim[3], const dp_mat4 *out_
   if (s == DP_OK && aligned) {
     s = dp__warp_aligned(in, out_to_in, o.interp, o.fill, c.fill, o.threads, v);
   } else if (s == DP_OK) {
-    const int64_t *bs = o.displacement ? FIELD_BLOCK : ROTATED_BLOCK;
+    const int64_t *bs = displaced ? FIELD_BLOCK : ROTATED_BLOCK;
     for (int d = 0; d < 3; d++) c.block[d] = bs[d] < od[d] ? bs[d] : od[d];
     int64_t nblocks = 1;
     for (int d = 0; d < 3; d++) nblocks *= (od[d] + c.block[d] - 1) / c.block[d];

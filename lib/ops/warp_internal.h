@@ -76,4 +76,21 @@ typedef void (*dp__lerp_rows_fn)(const dp__lerp_rows *job, double *out, uint64_t
  * NULL when the type has none (f64, i32: per-voxel path). */
 dp__lerp_rows_fn dp__lerp_kernel(dp_dtype t);
 
+/* Displacements made one output row at a time instead of read from a whole
+ * field (dp_warp_opts.displacement): fn fills rows[d * n0 + i], d = 0..2,
+ * i < n0 = the output's dim[0], with the displacement of output voxel
+ * (i, j, k), in input voxel units.  It is called from worker threads, once
+ * per output row and volume, and must give the same values whatever the
+ * order. */
+typedef void (*dp__field_row_fn)(void *ctx, int64_t j, int64_t k, float *rows);
+typedef struct {
+  dp__field_row_fn fn;
+  void *ctx;
+} dp__field_rows;
+
+/* dp_warp with displacements from rows (NULL: none, or opts->displacement). */
+dp_status dp__warp_rows(const dp_volume *in, const int64_t dim[3], const dp_mat4 *out_affine,
+                        const dp_mat4 *out_to_in, const dp_warp_opts *opts, const dp__field_rows *rows,
+                        dp_volume **out);
+
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/internal.h"
+#include "ops/augment_internal.h"
 #include "dcmprep/augment.h"
 #include "dcmprep/rng.h"
 #include "pipeline/pipeline_internal.h"
@@ -187,21 +188,24 @@ dp_status dp__run_augment_spatial(const dp_step *steps, int first, int count,
   }
   dp__json_end_array(j);
   if (s != DP_OK) return s;
-  float *field = NULL;
-  s = dp_aug_field(&c, st->threads, &field);
+  /* the elastic field (if any) is made row by row as the warps need it,
+   * from its coarse grid: image and label get the same rows */
+  dp__aug_rows rows;
+  int elastic = c.has_elastic;
+  s = elastic ? dp__aug_rows_make(&c, st->threads, &rows) : DP_OK;
   dp_warp_opts w = DP_WARP_OPTS_INIT;
   w.interp = st->interp;
   w.fill = st->fill;
   w.fill_value = st->fill_value;
   w.threads = st->threads;
-  if (s == DP_OK) s = dp_aug_apply(&c, img, field, &w, nimg);
+  if (s == DP_OK) s = dp__aug_apply_rows(&c, img, elastic ? &rows : NULL, &w, nimg);
   if (s == DP_OK && lab) {
     w.interp = st->label_interp;
     w.fill = DP_FILL_CONSTANT;
     w.fill_value = 0;
-    s = dp_aug_apply(&c, lab, field, &w, nlab);
+    s = dp__aug_apply_rows(&c, lab, elastic ? &rows : NULL, &w, nlab);
   }
-  free(field);
+  if (elastic) dp__aug_rows_free(&rows);
   if (s != DP_OK) return s;
   dp__json_ivec3(j, "shape_before", img->dim);
   dp__json_ivec3(j, "shape", c.dim);
