@@ -111,6 +111,10 @@ static void register_decoders() {
   });
 }
 
+extern "C" void dp__dcm_quiet(void) { quiet_toolkit(); }
+
+extern "C" void dp__dcm_register_decoders(void) { register_decoders(); }
+
 static void get_str(DcmItem *it, const DcmTagKey &tag, char *out, size_t size, bool all = false) {
   OFString s;
   out[0] = '\0';
@@ -179,10 +183,11 @@ static const char *non_image_kind(const char *sop) {
     const char *prefix, *what;
   } non_image[] = {
       {"1.2.840.10008.5.1.4.1.1.88.", "structured report"},
+      {"1.2.840.10008.5.1.4.1.1.481.3", "RT Structure Set"},
       {"1.2.840.10008.5.1.4.1.1.481.", "RT object"},
       {"1.2.840.10008.5.1.4.1.1.11.", "presentation state"},
       {"1.2.840.10008.5.1.4.1.1.104.", "encapsulated document"},
-      {"1.2.840.10008.5.1.4.1.1.66.4", "DICOM Segmentation (binary or fractional frames; not converted)"},
+      {"1.2.840.10008.5.1.4.1.1.66.4", "DICOM Segmentation"},
       {"1.2.840.10008.5.1.4.1.1.66", "raw data, registration or fiducials"},
       {"1.2.840.10008.1.3.10", "DICOMDIR (media storage directory)"},
       {"1.2.840.10008.5.1.4.1.1.9.", "waveform"},
@@ -286,6 +291,8 @@ extern "C" dp_status dp__dcm_read_slices(const char *path, dp__slice **out, int 
       if (meta_ts[0]) snprintf(s.ts_uid, sizeof s.ts_uid, "%s", meta_ts);
     }
     get_str(ds, DCM_SeriesInstanceUID, s.series_uid, sizeof s.series_uid);
+    get_str(ds, DCM_SOPInstanceUID, s.sop_uid, sizeof s.sop_uid);
+    get_str(ds, DCM_FrameOfReferenceUID, s.for_uid, sizeof s.for_uid);
     get_str(ds, DCM_Modality, s.modality, sizeof s.modality);
     get_str(ds, DCM_ImageType, s.image_type, sizeof s.image_type, true);
     for (char *p = s.image_type; *p; p++) *p = (char)toupper((unsigned char)*p);
@@ -674,6 +681,7 @@ extern "C" dp_status dp__dcm_read_meta(const char *path, int frame, dp_volume *v
       meta_fill(v, sub(g, DCM_FrameVOILUTSequence), DCM_WindowWidth, "WindowWidth", 1);
     }
     meta_str(v, ds, DCM_SeriesInstanceUID, "SeriesInstanceUID");
+    meta_str(v, ds, DCM_FrameOfReferenceUID, "FrameOfReferenceUID");
     meta_str(v, ds, DCM_PhotometricInterpretation, "PhotometricInterpretation");
     if (keep_phi) {
       meta_str(v, ds, DCM_PatientName, "PatientName");
