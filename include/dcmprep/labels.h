@@ -212,6 +212,16 @@ typedef struct dp_label_opts {
 DP_API dp_status dp_label_rasterize(const dp_label_object *obj, const dp_volume *image,
                                     const dp_label_opts *opts, dp_volume ***out, int *nout);
 
+/* The grid a SEG's frames lie on, for a SEG without its image: rows x
+ * columns of the frames (PixelSpacing, orientation of the first frame),
+ * one slice per distinct frame plane from the lowest to the highest along
+ * the normal, spaced by the SEG's slice spacing (as in the SEG rules above)
+ * so that planes missing in between are kept as empty slices.  *out is a
+ * u8 volume of zeros on that grid (free with dp_volume_free).  Not a SEG,
+ * or frames of several orientations: DP_EINVAL / DP_EGEOMETRY; more than
+ * 65535 slices: DP_ELIMIT. */
+DP_API dp_status dp_label_seg_grid(const dp_label_object *obj, dp_volume **out);
+
 /* ---- label objects met by dp_dicom_scan -------------------------------- */
 
 struct dp_dicom_set;

@@ -159,6 +159,7 @@ dp_status read_contours(DcmItem *rc, dp__roi *r, bool with_data, long *total, st
   if (!c) return dp__error(DP_ENOMEM, "out of memory for %d contours", n);
   r->contours = c;
   r->ncontours = n;
+  r->pub.ncontours = n;
   int mismatched = 0;
   for (int k = 0; k < n; k++) {
     DcmItem *it = cs->getItem((unsigned long)k);
