@@ -233,7 +233,7 @@ static int seg_frame(const synth_opts *o, const synth_geometry *g, const synth_s
                      int cols, const double *origin, uint8_t *px) {
   double sp[2] = {g->ps[0] * o->seg_factor, g->ps[1] * o->seg_factor};
   double w = dot(g->ipp[k], g->n) - dot(o->center, g->n);
-  int sub = o->seg_fractional ? 4 : 1, any = 0;
+  int sub = o->seg_fractional ? 15 : 1, any = 0; /* odd: the centre is a sample */
   for (int r = 0; r < rows; r++)
     for (int c = 0; c < cols; c++) {
       int hits = 0;

@@ -85,7 +85,7 @@ const char synth_usage[] =
     "                             |w| < HALF); KIND alone: sizes from the field of view\n"
     "  --contour-points N         points per circle (128)\n"
     "  --seg-factor F             SEG pixels F x F image pixels (1: the image grid)\n"
-    "  --seg-fractional           FRACTIONAL SEG (8 bits, coverage of 4 x 4 samples)\n"
+    "  --seg-fractional           FRACTIONAL SEG (8 bits, coverage of 15 x 15 samples)\n"
     "  --seg-ts NAME              explicit (default), implicit, big, deflate\n"
     "  -h, --help                 this help\n"
     "Exit status: 0 ok, 1 error, 2 usage.\n";
