@@ -180,7 +180,10 @@ dp_status read_pixels(DcmDataset *ds, dp__label_obj *obj, int bits, const char *
   if (ds->findAndGetElement(DCM_PixelData, el).bad() || !el) return dp__error(DP_EFORMAT, "no PixelData");
   DcmPixelData *pd = dynamic_cast<DcmPixelData *>(el);
   DcmPixelSequence *pseq = nullptr;
-  if (!jpeg && xf.isEncapsulated()) {
+  // Deflated Image Frame Compression is newer than DCMTK 3.6.7, which reads
+  // it as if native: its fragments are taken all the same.
+  bool deflated_frames = strcmp(ts, "1.2.840.10008.1.2.8.1") == 0;
+  if (!jpeg && (xf.isEncapsulated() || deflated_frames)) {
     if (!pd || pd->getEncapsulatedRepresentation(orig, nullptr, pseq).bad() || !pseq || pseq->card() < 2)
       return dp__error(DP_EFORMAT, "encapsulated PixelData without fragments");
     std::vector<const uint8_t *> frag;
