@@ -162,7 +162,9 @@ typedef struct dp_label_object dp_label_object; /* opaque */
 
 /* Reads an RTSTRUCT or SEG file whole: every ROI and contour, or every
  * segment and frame (pixel data decoded, one byte per pixel).  Not DICOM:
- * DP_EFORMAT; another SOP class: DP_EUNSUPPORTED; structural damage (contour
+ * DP_EFORMAT; another SOP class: DP_ENOTFOUND; a SegmentationType other
+ * than BINARY and FRACTIONAL, or 1-bit frames in a JPEG syntax:
+ * DP_EUNSUPPORTED / DP_ECODEC; structural damage (contour
  * data not in triplets, non-finite or absurd coordinates (beyond 1e5 mm),
  * duplicate ROI or segment numbers, frames referencing no segment, frames
  * without a position, per-frame items not matching NumberOfFrames, truncated
@@ -225,6 +227,11 @@ DP_API dp_status dp_label_seg_grid(const dp_label_object *obj, dp_volume **out);
 /* ---- label objects met by dp_dicom_scan -------------------------------- */
 
 struct dp_dicom_set;
+
+/* The start of the skip reason (dp_dicom_set_skipped) of an RTSTRUCT or SEG
+ * the scan could not read (damaged: the rest says why), so that callers can
+ * report it as an error rather than as an ordinary skipped file. */
+#define DP_LABEL_UNREADABLE "label object not read: "
 
 /* Number of RTSTRUCT and SEG objects the scan found (they are not counted
  * as skipped files), and the i-th (NULL when out of range), in path order;

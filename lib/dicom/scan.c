@@ -192,8 +192,8 @@ static dp_status scan_one(void *vctx, int64_t i) {
     return DP_OK;
   }
   dp_status s = dp__dcm_read_slices(c->files[i], &c->slices[i], &c->nslices[i]);
-  if (s == DP_EUNSUPPORTED) {
-    /* not an image: RTSTRUCT and SEG objects are listed (headers only) */
+  if (s == DP_EUNSUPPORTED || s == DP_EFORMAT) {
+    /* not an image (or not readable as one): RTSTRUCT and SEG objects are listed (headers only) */
     char *why = strdup(dp_last_error());
     dp_status ls = dp__dcm_label_read(c->files[i], 0, &c->labels[i]);
     if (ls == DP_OK) {
@@ -203,8 +203,14 @@ static dp_status scan_one(void *vctx, int64_t i) {
       return DP_OK;
     }
     /* another non-image object keeps its reason; a damaged label object says what is wrong */
-    c->reasons[i] = ls == DP_EUNSUPPORTED ? why : strdup(dp_last_error());
-    if (ls != DP_EUNSUPPORTED) free(why);
+    if (ls == DP_ENOTFOUND) {
+      c->reasons[i] = why;
+    } else {
+      free(why);
+      size_t n = strlen(dp_last_error()) + sizeof DP_LABEL_UNREADABLE + 1;
+      c->reasons[i] = malloc(n);
+      if (c->reasons[i]) snprintf(c->reasons[i], n, "%s%s", DP_LABEL_UNREADABLE, dp_last_error());
+    }
     c->slices[i] = NULL;
     c->nslices[i] = 0;
     return DP_OK;

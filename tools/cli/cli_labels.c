@@ -73,6 +73,12 @@ static dp_status pick_label(const dp_dicom_set *set, const dp_volume *img, const
   const char *uid = dp_volume_meta_get(img, "SeriesInstanceUID", NULL);
   int n = dp_dicom_set_label_count(set), nmatch = 0;
   *pick = -1;
+  for (int i = 0; !n && i < dp_dicom_set_skipped_count(set); i++) {
+    const char *p, *why;
+    if (dp_dicom_set_skipped(set, i, &p, &why) == DP_OK &&
+        !strncmp(why, DP_LABEL_UNREADABLE, strlen(DP_LABEL_UNREADABLE)))
+      return dp__error(DP_EFORMAT, "%s", why + strlen(DP_LABEL_UNREADABLE));
+  }
   if (!n) return dp__error(DP_ENOTFOUND, "%s: no RTSTRUCT or SEG found there", where);
   if (!is_auto && n == 1) {
     *pick = 0;

@@ -190,9 +190,18 @@ void dp_cli_label_run_finish(dp_cli_label_run *r, const dp_cli_dicom_opts *o, in
     const dp_label_info *li = dp_dicom_set_label(r->set, i);
     if (r->drawn[i] || li->image_series >= 0) continue; /* drawn, or its series not selected */
     if (li->kind == DP_LABEL_SEG && listed(o->series, li->series_number)) orphan_seg(r, i, o);
-    else if (!o->quiet && !o->series)
-      fprintf(stderr, "dcmprep: note: %s: no image series to draw it on (%s); not converted\n", li->path,
-              li->warnings);
+    else if (!o->series && (!o->quiet || (!*written && !r->written))) /* then it says why nothing was written */
+      fprintf(stderr, "dcmprep: %s%s: RTSTRUCT with no image series to draw it on (%s); not converted\n",
+              o->quiet ? "" : "note: ", li->path, li->warnings);
+  }
+  /* damaged label objects are errors, not ordinary skipped files */
+  for (int i = 0; !o->labels.off && i < dp_dicom_set_skipped_count(r->set); i++) {
+    const char *p, *why;
+    if (dp_dicom_set_skipped(r->set, i, &p, &why) == DP_OK &&
+        !strncmp(why, DP_LABEL_UNREADABLE, strlen(DP_LABEL_UNREADABLE))) {
+      dp_cli_fail("%s", why + strlen(DP_LABEL_UNREADABLE));
+      r->failed++;
+    }
   }
   *written += r->written;
   *failed += r->failed;

@@ -26,7 +26,7 @@ static dp_status read_dataset(const char *path, DcmFileFormat &ff, int with_data
   std::string sop = dp_dcm::str(ds, DCM_SOPClassUID);
   if (sop.empty() && mi) sop = dp_dcm::str(mi, DCM_MediaStorageSOPClassUID);
   dp_label_kind kind = sop == k_rtstruct ? DP_LABEL_RTSTRUCT : sop == k_seg ? DP_LABEL_SEG : (dp_label_kind)0;
-  if (!kind) return dp__error(DP_EUNSUPPORTED, "%s: not a label object (SOP class %s)", path, sop.c_str());
+  if (!kind) return dp__error(DP_ENOTFOUND, "%s: not a label object (SOP class %s)", path, sop.c_str());
   // The meta header names the transfer syntax (DCMTK 3.6.7 does not know
   // Deflated Image Frame Compression and would report it as native).
   std::string ts = mi ? dp_dcm::str(mi, DCM_TransferSyntaxUID) : std::string();
@@ -62,7 +62,18 @@ extern "C" dp_status dp__dcm_label_read(const char *path, int with_data, dp__lab
     DcmFileFormat ff;
     // Values over 4 KiB (contour data, pixel data) stay on disk until read.
     OFCondition c = ff.loadFile(path, EXS_Unknown, EGL_noChange, 4096, ERM_autoDetect);
-    if (c.bad()) return dp__error(DP_EFORMAT, "%s: not DICOM (%s)", path, c.text());
+    if (c.bad()) {
+      // Damaged somewhere: a label object only if its SOP class says so.
+      DcmFileFormat head;
+      std::string sop;
+      if (head.loadFileUntilTag(path, EXS_Unknown, EGL_noChange, 4096, ERM_autoDetect, DCM_SOPInstanceUID).good()) {
+        sop = dp_dcm::str(head.getDataset(), DCM_SOPClassUID);
+        if (sop.empty()) sop = dp_dcm::str(head.getMetaInfo(), DCM_MediaStorageSOPClassUID);
+      }
+      if (sop != k_rtstruct && sop != k_seg)
+        return dp__error(DP_ENOTFOUND, "%s: not a label object (%s)", path, c.text());
+      return dp__error(DP_EFORMAT, "%s: damaged %s (%s)", path, sop == k_seg ? "SEG" : "RTSTRUCT", c.text());
+    }
     return read_dataset(path, ff, with_data, out);
   } catch (const std::bad_alloc &) {
     return dp__error(DP_ENOMEM, "%s: out of memory reading the label object", path);

@@ -15,8 +15,9 @@ extern "C" {
 
 /* Reads path as an RTSTRUCT or a SEG.  with_data 1: contour points and SEG
  * pixels too (decoded); 0: what a scan lists (ROIs, counts, references).
- * Not DICOM: DP_EFORMAT; another SOP class: DP_EUNSUPPORTED (message
- * "not a label object"); damaged or absurd content: see dp_label_read.
+ * Not DICOM: DP_EFORMAT; another SOP class: DP_ENOTFOUND (message "not a
+ * label object"); damaged, unsupported or absurd content: see
+ * dp_label_read.
  * *out is NULL on failure; free it with dp_label_free.  Thread-safe for
  * different files. */
 dp_status dp__dcm_label_read(const char *path, int with_data, dp__label_obj **out);
