@@ -697,6 +697,7 @@ extern "C" dp_status dp__dcm_read_meta(const char *path, int frame, dp_volume *v
 // ---- dataset writing (synthetic test data) ----------------------------------
 
 #include <dcmtk/dcmdata/dcpath.h>
+#include "dicom/dcmtk/dcm_util.h"
 #include <dcmtk/dcmdata/dcrleerg.h>
 #include <dcmtk/dcmdata/dcrlerp.h>
 #include <dcmtk/dcmjpeg/djencode.h>
@@ -783,6 +784,32 @@ extern "C" dp_status dp__dcm_ds_set_pixels(dp__dcm_ds *ds, const void *data, siz
   }
 }
 
+// (dcm_util.h) Saves ff at path through a temporary file in the same folder,
+// renamed into place; the temporary file is removed on failure.
+dp_status dp_dcm::save_atomic(DcmFileFormat &ff, const char *path, E_TransferSyntax ts) {
+  std::string p(path);
+  size_t slash = p.rfind('/');
+  std::string dir = slash == std::string::npos ? "" : p.substr(0, slash + 1);
+  std::string base = slash == std::string::npos ? p : p.substr(slash + 1);
+  std::string tmpl = dir + "." + base + ".tmp.XXXXXX";
+  std::vector<char> tmp(tmpl.begin(), tmpl.end());
+  tmp.push_back('\0');
+  int fd = mkstemp(tmp.data());
+  if (fd < 0) return dp__error(DP_EIO, "%s: cannot create a temporary file: %s", path, strerror(errno));
+  close(fd);
+  OFCondition c = ff.saveFile(tmp.data(), ts);
+  if (c.bad()) {
+    unlink(tmp.data());
+    return dp__error(DP_EIO, "%s: %s", path, c.text());
+  }
+  if (chmod(tmp.data(), 0644) != 0 || rename(tmp.data(), path) != 0) {
+    int e = errno;
+    unlink(tmp.data());
+    return dp__error(DP_EIO, "%s: %s", path, strerror(e));
+  }
+  return DP_OK;
+}
+
 extern "C" dp_status dp__dcm_ds_save(dp__dcm_ds *ds, const char *path, const char *ts_uid) {
   try {
     register_encoders();
@@ -811,27 +838,7 @@ extern "C" dp_status dp__dcm_ds_save(dp__dcm_ds *ds, const char *path, const cha
     if (c.bad() || !d->canWriteXfer(ts))
       return dp__error(DP_ECODEC, "cannot encode transfer syntax %s (%s)", ts_uid,
                        c.bad() ? c.text() : "no encoder for this pixel data");
-    std::string p(path);
-    size_t slash = p.rfind('/');
-    std::string dir = slash == std::string::npos ? "" : p.substr(0, slash + 1);
-    std::string base = slash == std::string::npos ? p : p.substr(slash + 1);
-    std::string tmpl = dir + "." + base + ".tmp.XXXXXX";
-    std::vector<char> tmp(tmpl.begin(), tmpl.end());
-    tmp.push_back('\0');
-    int fd = mkstemp(tmp.data());
-    if (fd < 0) return dp__error(DP_EIO, "%s: cannot create a temporary file: %s", path, strerror(errno));
-    close(fd);
-    c = ds->ff.saveFile(tmp.data(), ts);
-    if (c.bad()) {
-      unlink(tmp.data());
-      return dp__error(DP_EIO, "%s: %s", path, c.text());
-    }
-    if (chmod(tmp.data(), 0644) != 0 || rename(tmp.data(), path) != 0) {
-      int e = errno;
-      unlink(tmp.data());
-      return dp__error(DP_EIO, "%s: %s", path, strerror(e));
-    }
-    return DP_OK;
+    return dp_dcm::save_atomic(ds->ff, path, ts);
   } catch (const std::bad_alloc &) {
     return dp__error(DP_ENOMEM, "%s: out of memory writing", path);
   } catch (...) {

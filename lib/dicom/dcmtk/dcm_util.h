@@ -7,11 +7,15 @@
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcitem.h>
+#include <dcmtk/dcmdata/dcfilefo.h>
 #include <dcmtk/dcmdata/dcsequen.h>
+#include <dcmtk/dcmdata/dcxfer.h>
 
 #include <cmath>
 #include <cstdio>
 #include <string>
+
+#include "dcmprep/status.h"
 
 namespace dp_dcm {
 
@@ -66,6 +70,11 @@ inline DcmItem *first(DcmItem *it, const DcmTagKey &tag) {
   DcmSequenceOfItems *s = seq(it, tag);
   return s && s->card() > 0 ? s->getItem(0) : nullptr;
 }
+
+// Saves ff at path in transfer syntax ts atomically: a temporary file in the
+// same folder, renamed over path (removed on failure).  DP_EIO with the
+// reason.  Defined in dcmtk_bridge.cc.
+dp_status save_atomic(DcmFileFormat &ff, const char *path, E_TransferSyntax ts);
 
 }  // namespace dp_dcm
 

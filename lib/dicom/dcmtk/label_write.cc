@@ -23,6 +23,7 @@
 #include "core/internal.h"
 #include "dicom/dcmtk_bridge.h"
 #include "labels/model.h"
+#include "dicom/dcmtk/dcm_util.h"
 
 namespace {
 
@@ -83,30 +84,6 @@ void common_attrs(DcmDataset *ds_, const dp__label_write_common *c, const char *
   put(ds_, DCM_Manufacturer, "dcmprep-synth");
   put(ds_, DCM_SeriesDate, "20240101");
   put(ds_, DCM_SeriesTime, "120000");
-}
-
-dp_status save_atomic(DcmFileFormat &ff, const char *path, E_TransferSyntax ts) {
-  std::string p(path);
-  size_t slash = p.rfind('/');
-  std::string dir = slash == std::string::npos ? "" : p.substr(0, slash + 1);
-  std::string base = slash == std::string::npos ? p : p.substr(slash + 1);
-  std::string tmpl = dir + "." + base + ".tmp.XXXXXX";
-  std::vector<char> tmp(tmpl.begin(), tmpl.end());
-  tmp.push_back('\0');
-  int fd = mkstemp(tmp.data());
-  if (fd < 0) return dp__error(DP_EIO, "%s: cannot create a temporary file: %s", path, strerror(errno));
-  close(fd);
-  OFCondition c = ff.saveFile(tmp.data(), ts);
-  if (c.bad()) {
-    unlink(tmp.data());
-    return dp__error(DP_EIO, "%s: %s", path, c.text());
-  }
-  if (chmod(tmp.data(), 0644) != 0 || rename(tmp.data(), path) != 0) {
-    int e = errno;
-    unlink(tmp.data());
-    return dp__error(DP_EIO, "%s: %s", path, strerror(e));
-  }
-  return DP_OK;
 }
 
 void rt_references(DcmDataset *d, const dp__label_write_common *c) {
@@ -241,7 +218,7 @@ extern "C" dp_status dp__dcm_write_rtstruct(const dp__label_write_common *c, con
     put(d, DCM_StructureSetTime, "120000");
     rt_references(d, c);
     for (int r = 0; r < nrois; r++) rt_roi(d, c, &rois[r]);
-    return save_atomic(ff, path, EXS_LittleEndianExplicit);
+    return dp_dcm::save_atomic(ff, path, EXS_LittleEndianExplicit);
   } catch (const bad_value &e) {
     return dp__error(DP_EINVAL, "%s: %s", path, e.what.c_str());
   } catch (const std::bad_alloc &) {
@@ -297,7 +274,7 @@ extern "C" dp_status dp__dcm_write_seg(const dp__label_write_common *c, const dp
     seg_segments(d, s);
     seg_groups(d, c, s);
     seg_pixels(d, s);
-    return save_atomic(ff, path, ts);
+    return dp_dcm::save_atomic(ff, path, ts);
   } catch (const bad_value &e) {
     return dp__error(DP_EINVAL, "%s: %s", path, e.what.c_str());
   } catch (const std::bad_alloc &) {
