@@ -3,7 +3,7 @@
 usage: timeit.py RUNS LABEL=COMMAND [LABEL=COMMAND ...]
 The first command is ours; every other is a reference.  Each round runs every
 command once (in order), so machine-load drift affects them alike.  Prints
-one line per command: median seconds, ratio to ours (reference/ours, >1 means
+one line per command: median seconds, the ratio ours/this (<1 means
 we are faster) and, for commands writing OUT=<file>, its size.
 """
 import os

@@ -5,7 +5,8 @@
 # to the body, CT window; and z-score normalisation) with a before/after
 # preview PNG -> the same steps as a pipeline file through batch (run twice:
 # the rerun finds everything up to date) -> augment (3 reproducible random
-# variants) -> previews -> info.
+# variants) -> labels: a series with an RT Structure Set, converted to a label
+# volume + label map and carried through prep in lockstep -> previews -> info.
 # usage: tools/quickstart.sh [BUILD_DIR]     (default: build)
 set -eu
 cd "$(dirname "$0")/.."
@@ -41,6 +42,16 @@ cat "$out/ct_pipeline.txt"
 "$cli" batch "$sample" "$out"/1_*.nii.gz -o "$out/batch" --pipeline "$out/ct_pipeline.txt"
 echo "== dcmprep batch again: everything is up to date (content hash), nothing is redone"
 "$cli" batch "$sample" "$out"/1_*.nii.gz -o "$out/batch" --pipeline "$out/ct_pipeline.txt"
+echo
+labelled=$build/testdata/ct-labels
+echo "== labels: $labelled holds a CT series and an RT Structure Set (3 ROIs)"
+"$cli" scan "$labelled"
+echo "== dcmprep convert: the image, NAME_label.nii.gz on its exact grid, NAME_label.json (label map)"
+"$cli" convert "$labelled" -o "$out/labelled"
+echo "== dcmprep prep --label auto: the contours drawn on the series' grid, moved with the image"
+"$cli" prep "$labelled" -o "$out/labelled_ras_2mm.nii.gz" --label auto \
+  --label-out "$out/labelled_ras_2mm_label.nii.gz" --reorient RAS --spacing 2,2,2 \
+  --crop-foreground=-500 --margin 5 --window abdomen --preview "$out/labelled_before_after.png"
 echo
 echo "== dcmprep preview $out/ct_ras_2mm_window.nii.gz"
 "$cli" preview "$out/ct_ras_2mm_window.nii.gz" -o "$out/ct_ras_2mm_window.png"

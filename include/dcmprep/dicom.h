@@ -1,7 +1,9 @@
 /* DICOM input: scanning folders into series, and loading a series as a volume.
  *
  * dp_dicom_scan() reads headers only (never pixel data) of every file under
- * the given paths, skips what is not an image (with a reason per file) and
+ * the given paths, lists RTSTRUCT and SEG objects as label objects (see
+ * labels.h: dp_dicom_set_label), skips what is not an image (with a reason
+ * per file) and
  * groups images into series: by SeriesInstanceUID, then split by orientation,
  * matrix size, pixel spacing, echo number and image kind.  Slices are sorted
  * by their position along the slice normal (the cross product of the two

@@ -111,6 +111,10 @@ static void register_decoders() {
   });
 }
 
+extern "C" void dp__dcm_quiet(void) { quiet_toolkit(); }
+
+extern "C" void dp__dcm_register_decoders(void) { register_decoders(); }
+
 static void get_str(DcmItem *it, const DcmTagKey &tag, char *out, size_t size, bool all = false) {
   OFString s;
   out[0] = '\0';
@@ -179,10 +183,11 @@ static const char *non_image_kind(const char *sop) {
     const char *prefix, *what;
   } non_image[] = {
       {"1.2.840.10008.5.1.4.1.1.88.", "structured report"},
+      {"1.2.840.10008.5.1.4.1.1.481.3", "RT Structure Set"},
       {"1.2.840.10008.5.1.4.1.1.481.", "RT object"},
       {"1.2.840.10008.5.1.4.1.1.11.", "presentation state"},
       {"1.2.840.10008.5.1.4.1.1.104.", "encapsulated document"},
-      {"1.2.840.10008.5.1.4.1.1.66.4", "DICOM Segmentation (binary or fractional frames; not converted)"},
+      {"1.2.840.10008.5.1.4.1.1.66.4", "DICOM Segmentation"},
       {"1.2.840.10008.5.1.4.1.1.66", "raw data, registration or fiducials"},
       {"1.2.840.10008.1.3.10", "DICOMDIR (media storage directory)"},
       {"1.2.840.10008.5.1.4.1.1.9.", "waveform"},
@@ -286,6 +291,8 @@ extern "C" dp_status dp__dcm_read_slices(const char *path, dp__slice **out, int 
       if (meta_ts[0]) snprintf(s.ts_uid, sizeof s.ts_uid, "%s", meta_ts);
     }
     get_str(ds, DCM_SeriesInstanceUID, s.series_uid, sizeof s.series_uid);
+    get_str(ds, DCM_SOPInstanceUID, s.sop_uid, sizeof s.sop_uid);
+    get_str(ds, DCM_FrameOfReferenceUID, s.for_uid, sizeof s.for_uid);
     get_str(ds, DCM_Modality, s.modality, sizeof s.modality);
     get_str(ds, DCM_ImageType, s.image_type, sizeof s.image_type, true);
     for (char *p = s.image_type; *p; p++) *p = (char)toupper((unsigned char)*p);
@@ -674,6 +681,7 @@ extern "C" dp_status dp__dcm_read_meta(const char *path, int frame, dp_volume *v
       meta_fill(v, sub(g, DCM_FrameVOILUTSequence), DCM_WindowWidth, "WindowWidth", 1);
     }
     meta_str(v, ds, DCM_SeriesInstanceUID, "SeriesInstanceUID");
+    meta_str(v, ds, DCM_FrameOfReferenceUID, "FrameOfReferenceUID");
     meta_str(v, ds, DCM_PhotometricInterpretation, "PhotometricInterpretation");
     if (keep_phi) {
       meta_str(v, ds, DCM_PatientName, "PatientName");
@@ -689,6 +697,7 @@ extern "C" dp_status dp__dcm_read_meta(const char *path, int frame, dp_volume *v
 // ---- dataset writing (synthetic test data) ----------------------------------
 
 #include <dcmtk/dcmdata/dcpath.h>
+#include "dicom/dcmtk/dcm_util.h"
 #include <dcmtk/dcmdata/dcrleerg.h>
 #include <dcmtk/dcmdata/dcrlerp.h>
 #include <dcmtk/dcmjpeg/djencode.h>
@@ -775,6 +784,32 @@ extern "C" dp_status dp__dcm_ds_set_pixels(dp__dcm_ds *ds, const void *data, siz
   }
 }
 
+// (dcm_util.h) Saves ff at path through a temporary file in the same folder,
+// renamed into place; the temporary file is removed on failure.
+dp_status dp_dcm::save_atomic(DcmFileFormat &ff, const char *path, E_TransferSyntax ts) {
+  std::string p(path);
+  size_t slash = p.rfind('/');
+  std::string dir = slash == std::string::npos ? "" : p.substr(0, slash + 1);
+  std::string base = slash == std::string::npos ? p : p.substr(slash + 1);
+  std::string tmpl = dir + "." + base + ".tmp.XXXXXX";
+  std::vector<char> tmp(tmpl.begin(), tmpl.end());
+  tmp.push_back('\0');
+  int fd = mkstemp(tmp.data());
+  if (fd < 0) return dp__error(DP_EIO, "%s: cannot create a temporary file: %s", path, strerror(errno));
+  close(fd);
+  OFCondition c = ff.saveFile(tmp.data(), ts);
+  if (c.bad()) {
+    unlink(tmp.data());
+    return dp__error(DP_EIO, "%s: %s", path, c.text());
+  }
+  if (chmod(tmp.data(), 0644) != 0 || rename(tmp.data(), path) != 0) {
+    int e = errno;
+    unlink(tmp.data());
+    return dp__error(DP_EIO, "%s: %s", path, strerror(e));
+  }
+  return DP_OK;
+}
+
 extern "C" dp_status dp__dcm_ds_save(dp__dcm_ds *ds, const char *path, const char *ts_uid) {
   try {
     register_encoders();
@@ -803,27 +838,7 @@ extern "C" dp_status dp__dcm_ds_save(dp__dcm_ds *ds, const char *path, const cha
     if (c.bad() || !d->canWriteXfer(ts))
       return dp__error(DP_ECODEC, "cannot encode transfer syntax %s (%s)", ts_uid,
                        c.bad() ? c.text() : "no encoder for this pixel data");
-    std::string p(path);
-    size_t slash = p.rfind('/');
-    std::string dir = slash == std::string::npos ? "" : p.substr(0, slash + 1);
-    std::string base = slash == std::string::npos ? p : p.substr(slash + 1);
-    std::string tmpl = dir + "." + base + ".tmp.XXXXXX";
-    std::vector<char> tmp(tmpl.begin(), tmpl.end());
-    tmp.push_back('\0');
-    int fd = mkstemp(tmp.data());
-    if (fd < 0) return dp__error(DP_EIO, "%s: cannot create a temporary file: %s", path, strerror(errno));
-    close(fd);
-    c = ds->ff.saveFile(tmp.data(), ts);
-    if (c.bad()) {
-      unlink(tmp.data());
-      return dp__error(DP_EIO, "%s: %s", path, c.text());
-    }
-    if (chmod(tmp.data(), 0644) != 0 || rename(tmp.data(), path) != 0) {
-      int e = errno;
-      unlink(tmp.data());
-      return dp__error(DP_EIO, "%s: %s", path, strerror(e));
-    }
-    return DP_OK;
+    return dp_dcm::save_atomic(ds->ff, path, ts);
   } catch (const std::bad_alloc &) {
     return dp__error(DP_ENOMEM, "%s: out of memory writing", path);
   } catch (...) {

@@ -19,6 +19,14 @@ extern "C" {
 /* DCMTK version string, e.g. "3.6.7". */
 const char *dp__dcm_toolkit_version(void);
 
+/* Silences DCMTK's logger and settles its dictionary path, once per process;
+ * every entry point that parses a file calls it first (the other DCMTK
+ * files of lib/dicom/dcmtk/ too). */
+void dp__dcm_quiet(void);
+
+/* Registers DCMTK's JPEG, JPEG-LS and RLE decoders, once per process. */
+void dp__dcm_register_decoders(void);
+
 
 /* ---- reading -------------------------------------------------------------- */
 

@@ -7,8 +7,10 @@
 #include <sys/stat.h>
 
 #include "core/internal.h"
+#include "dicom/dcmtk/label_read.h"
 #include "dicom/dcmtk_bridge.h"
 #include "dicom/set.h"
+#include "labels/match.h"
 
 const char *dp_series_kind_name(dp_series_kind k) {
   switch (k) {
@@ -136,6 +138,7 @@ typedef struct {
   dp__slice **slices; /* per file */
   int *nslices;
   char **reasons;     /* per file, when skipped */
+  dp__label_obj **labels; /* per file, when an RTSTRUCT or SEG */
 } scan_ctx;
 
 /* A DICOMDIR (Media Storage Directory, PS3.10) lists a whole medium's files
@@ -189,6 +192,29 @@ static dp_status scan_one(void *vctx, int64_t i) {
     return DP_OK;
   }
   dp_status s = dp__dcm_read_slices(c->files[i], &c->slices[i], &c->nslices[i]);
+  if (s == DP_EUNSUPPORTED || s == DP_EFORMAT) {
+    /* not an image (or not readable as one): RTSTRUCT and SEG objects are listed (headers only) */
+    char *why = strdup(dp_last_error());
+    dp_status ls = dp__dcm_label_read(c->files[i], 0, &c->labels[i]);
+    if (ls == DP_OK) {
+      free(why);
+      c->slices[i] = NULL;
+      c->nslices[i] = 0;
+      return DP_OK;
+    }
+    /* another non-image object keeps its reason; a damaged label object says what is wrong */
+    if (ls == DP_ENOTFOUND) {
+      c->reasons[i] = why;
+    } else {
+      free(why);
+      size_t n = strlen(dp_last_error()) + sizeof DP_LABEL_UNREADABLE + 1;
+      c->reasons[i] = malloc(n);
+      if (c->reasons[i]) snprintf(c->reasons[i], n, "%s%s", DP_LABEL_UNREADABLE, dp_last_error());
+    }
+    c->slices[i] = NULL;
+    c->nslices[i] = 0;
+    return DP_OK;
+  }
   if (s != DP_OK) {
     c->reasons[i] = strdup(dp_last_error());
     c->slices[i] = NULL;
@@ -209,6 +235,8 @@ void dp_dicom_set_free(dp_dicom_set *set) {
   }
   free(set->skipped_path);
   free(set->skipped_reason);
+  for (int i = 0; i < set->nlabels; i++) dp_label_free(set->labels[i]);
+  free(set->labels);
   free(set);
 }
 
@@ -276,29 +304,36 @@ dp_status dp_dicom_scan(const char *const *paths, int npaths, const dp_dicom_sca
   strlist files = w.files;
   w.files = (strlist){0}; /* handed over to the loop below */
   dp_dicom_set *set = calloc(1, sizeof *set);
-  scan_ctx c = {files.v, NULL, NULL, NULL};
+  scan_ctx c = {files.v, NULL, NULL, NULL, NULL};
   if (s == DP_OK && !set) s = dp__error(DP_ENOMEM, "out of memory");
   if (s == DP_OK && files.n) {
     c.slices = calloc((size_t)files.n, sizeof *c.slices);
     c.nslices = calloc((size_t)files.n, sizeof *c.nslices);
     c.reasons = calloc((size_t)files.n, sizeof *c.reasons);
-    if (!c.slices || !c.nslices || !c.reasons) s = dp__error(DP_ENOMEM, "out of memory");
+    c.labels = calloc((size_t)files.n, sizeof *c.labels);
+    if (!c.slices || !c.nslices || !c.reasons || !c.labels) s = dp__error(DP_ENOMEM, "out of memory");
   }
   if (s == DP_OK) s = dp__parallel_for(files.n, o.threads, scan_one, &c);
   int total = 0, nskip = w.skip_path.n;
+  int nlab = 0;
   for (int i = 0; s == DP_OK && i < files.n; i++) {
     total += c.nslices[i];
-    nskip += c.slices[i] == NULL;
+    nlab += c.labels[i] != NULL;
+    nskip += c.slices[i] == NULL && c.labels[i] == NULL;
   }
   if (s == DP_OK) {
     set->slices = calloc((size_t)(total ? total : 1), sizeof *set->slices);
     set->skipped_path = calloc((size_t)(nskip ? nskip : 1), sizeof(char *));
     set->skipped_reason = calloc((size_t)(nskip ? nskip : 1), sizeof(char *));
-    if (!set->slices || !set->skipped_path || !set->skipped_reason)
+    set->labels = calloc((size_t)(nlab ? nlab : 1), sizeof *set->labels);
+    if (!set->slices || !set->skipped_path || !set->skipped_reason || !set->labels)
       s = dp__error(DP_ENOMEM, "out of memory");
   }
   for (int i = 0; i < files.n; i++) {
-    if (s == DP_OK && c.slices[i]) {
+    if (c.labels && c.labels[i]) {
+      if (s == DP_OK) set->labels[set->nlabels++] = c.labels[i];
+      else dp_label_free(c.labels[i]);
+    } else if (s == DP_OK && c.slices[i]) {
       memcpy(set->slices + set->nslices, c.slices[i], (size_t)c.nslices[i] * sizeof(dp__slice));
       set->nslices += c.nslices[i];
     } else if (s == DP_OK) {
@@ -323,6 +358,7 @@ dp_status dp_dicom_scan(const char *const *paths, int npaths, const dp_dicom_sca
   free(c.slices);
   free(c.nslices);
   free(c.reasons);
+  free(c.labels);
   if (s == DP_OK) s = dp__series_group(set->slices, set->nslices, &set->groups, &set->ngroups);
   if (s == DP_OK) {
     set->infos = calloc((size_t)(set->ngroups ? set->ngroups : 1), sizeof *set->infos);
@@ -332,6 +368,7 @@ dp_status dp_dicom_scan(const char *const *paths, int npaths, const dp_dicom_sca
     s = dp__series_analyse(&set->groups[i], set->slices);
     if (s == DP_OK) fill_info(set, i);
   }
+  if (s == DP_OK) dp__labels_match(set);
   if (s != DP_OK) {
     dp_dicom_set_free(set);
     return s;

@@ -14,6 +14,8 @@ struct dp_dicom_set {
   dp_series_info *infos;
   char **skipped_path, **skipped_reason;
   int nskipped;
+  struct dp_label_object **labels; /* RTSTRUCT and SEG objects, headers only */
+  int nlabels;
 };
 
 #endif

@@ -16,6 +16,8 @@ typedef struct dp__slice {
   int enhanced;        /* frame geometry came from functional groups */
   char sop_class[DP__UID_LEN];
   char series_uid[DP__UID_LEN];
+  char sop_uid[DP__UID_LEN];   /* SOPInstanceUID (label objects reference it) */
+  char for_uid[DP__UID_LEN];   /* FrameOfReferenceUID, "" when absent */
   char ts_uid[DP__UID_LEN];
   char modality[17];
   char image_type[129]; /* backslash-separated values, upper case */

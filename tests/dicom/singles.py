@@ -49,7 +49,9 @@ for f in sorted(glob.glob(os.path.join(single, "*.dcm"))):
     converted += 1
     ds = pydicom.dcmread(f)
     note = ""
-    if len(niis) == 1 and not ds.file_meta.TransferSyntaxUID.is_compressed:
+    ts = ds.file_meta.TransferSyntaxUID
+    native = ts in ("1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.2", "1.2.840.10008.1.2.1.99")
+    if len(niis) == 1 and native:  # (pydicom 2.3 does not know every syntax of the set)
         ours = np.asarray(nib.load(niis[0]).dataobj).astype(np.float64)
         px = ds.pixel_array.astype(np.float64)
         frames = px if px.ndim == 3 and int(getattr(ds, "NumberOfFrames", 1)) > 1 else px[None]

@@ -929,6 +929,13 @@ def nifti_bit_flips():
             nifti_case(f"nflip_{base}_{v}", base, flip, "any", prep=v % 3 == 0)
 
 
+# ---- RTSTRUCT and SEG label objects (bad_labels.py) ------------------------
+
+import bad_labels  # noqa: E402
+
+bad_labels.add_jobs(sys.modules[__name__])
+
+
 # ---- run everything ----------------------------------------------------------
 
 def run_job(fn):

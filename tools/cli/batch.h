@@ -10,7 +10,7 @@ typedef struct batch_item {
   char *series;          /* manifest: series number to take, or NULL */
   const dp_dicom_set *set; /* positional DICOM: the scan it came from */
   int set_index;         /* ... and its series there (-1: scan at run time) */
-  char *label;           /* label NIfTI or NULL */
+  char *label;           /* label: NIfTI, RTSTRUCT/SEG file or folder, "auto", or NULL */
   char *output;          /* relative to the output root, with extension */
   char *label_output;    /* relative, or NULL when no label */
   char *error;           /* a problem found while planning: the item fails */
@@ -26,8 +26,10 @@ typedef struct batch_plan {
 /* Items from positional inputs: a NIfTI file is one item (output: its
  * name); a DICOM folder or file gives one item per volume series (output:
  * <input name>/<number>_<description>).  Clashing outputs get _2, _3...
+ * label_auto: a DICOM series that an RTSTRUCT or SEG of its input labels
+ * gets that label ("auto", output NAME_label).
  * Returns 0 or an exit status after printing the error. */
-int batch_plan_inputs(batch_plan *p, int n, char **inputs, const char *ext, int threads);
+int batch_plan_inputs(batch_plan *p, int n, char **inputs, const char *ext, int threads, int label_auto);
 
 /* Items from a CSV (header row naming input, output, label, label_output,
  * series) or, for a .jsonl/.ndjson name, one JSON object per line with those
@@ -50,6 +52,7 @@ typedef struct batch_run {
   int threads;       /* per item */
   int force;         /* redo up-to-date items */
   int fsync;         /* durable outputs */
+  dp_cli_label_opts labels; /* for RTSTRUCT/SEG labels (part of the hash) */
 } batch_run;
 
 /* Runs one item (meant for a child process): hashes its inputs, label,

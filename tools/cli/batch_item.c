@@ -164,9 +164,31 @@ static dp_status hash_item(const batch_run *c, const batch_item *it, const dp_di
   } else {
     s = ch_file(&h, it->input, buf, bufsize);
   }
-  if (s == DP_OK && it->label) {
+  if (s == DP_OK && it->label && !dp_cli_is_dicom_label(it->label)) {
     ch_str(&h, "label");
     s = ch_file(&h, it->label, buf, bufsize);
+  } else if (s == DP_OK && it->label) {
+    /* RTSTRUCT/SEG: every label object the label names (auto: those of the
+     * input labelling this series), and the options drawing it */
+    char opts[128];
+    snprintf(opts, sizeof opts, "%g %g", c->labels.tolerance, c->labels.threshold);
+    ch_str(&h, "dicom label");
+    ch_str(&h, it->label);
+    ch_str(&h, c->labels.rois);
+    ch_str(&h, opts);
+    dp_dicom_set *own = NULL;
+    const dp_dicom_set *ls = set;
+    if (strcmp(it->label, "auto") != 0) {
+      dp_dicom_scan_opts so = DP_DICOM_SCAN_OPTS_INIT;
+      const char *paths[1] = {it->label};
+      s = dp_dicom_scan(paths, 1, &so, &own);
+      ls = own;
+    }
+    for (int l = 0; s == DP_OK && ls && l < dp_dicom_set_label_count(ls); l++) {
+      const dp_label_info *li = dp_dicom_set_label(ls, l);
+      if (own || li->image_series == pick) s = ch_file(&h, li->path, buf, bufsize);
+    }
+    dp_dicom_set_free(own);
   }
   free(buf);
   snprintf(hex, hexsize, "%08x%08x%012llx", (unsigned)h.crc, (unsigned)h.adler,
@@ -232,7 +254,7 @@ char batch_run_item(const batch_run *c, const batch_item *it, char *msg, size_t 
     }
   }
   dp_dicom_set_free(own);
-  if (s == DP_OK && it->label) s = dp_nifti_read(it->label, NULL, &lab, NULL);
+  if (s == DP_OK && it->label) s = dp_cli_load_label(it->label, it->input, img, &c->labels, c->threads, &lab);
   if (s == DP_OK) {
     int nsteps = 0;
     const dp_step *steps = dp_pipeline_steps(c->pipe, &nsteps);

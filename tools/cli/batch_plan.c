@@ -131,7 +131,7 @@ static char *unique_name(const batch_plan *p, int upto, const char *base, const 
 
 static int oom(void) { return dp_cli_fail("out of memory"); }
 
-int batch_plan_inputs(batch_plan *p, int n, char **inputs, const char *ext, int threads) {
+int batch_plan_inputs(batch_plan *p, int n, char **inputs, const char *ext, int threads, int label_auto) {
   for (int a = 0; a < n; a++) {
     const char *in = inputs[a];
     char stem[512];
@@ -166,6 +166,11 @@ int batch_plan_inputs(batch_plan *p, int n, char **inputs, const char *ext, int 
         it->set = set;
         it->set_index = i;
         nvol++;
+        int labelled = 0;
+        for (int l = 0; label_auto && l < dp_dicom_set_label_count(set); l++)
+          labelled |= dp_dicom_set_label(set, l)->image_series == i;
+        if (labelled && (!(it->label = strdup("auto")) || !(it->label_output = label_name_for(it->output))))
+          return oom();
       }
     }
     if (nvol == 0) {
@@ -487,7 +492,9 @@ static int add_row(batch_plan *p, const char *dir, char vals[][MAX_FIELD], const
     if (dp_cli_parse_int(vals[COL_SERIES], -2147483647L, 2147483647L, &v)) why = "series is not an integer";
     if (!(it->series = strdup(vals[COL_SERIES]))) return oom();
   }
-  if (has[COL_LABEL] && vals[COL_LABEL][0] && !(it->label = resolve(dir, vals[COL_LABEL]))) return oom();
+  if (has[COL_LABEL] && vals[COL_LABEL][0] &&
+      !(it->label = strcmp(vals[COL_LABEL], "auto") ? resolve(dir, vals[COL_LABEL]) : strdup("auto")))
+    return oom();
   if (has[COL_OUTPUT] && vals[COL_OUTPUT][0]) {
     if (!(it->output = with_ext(vals[COL_OUTPUT], ext))) return oom();
   } else {

@@ -24,12 +24,69 @@ extern const dp_cli_command dp_cli_preview;
 extern const dp_cli_command dp_cli_stats;
 extern const dp_cli_command dp_cli_augment;
 
+/* Labels from RTSTRUCT/SEG (cli_labels.c): --roi, --labels,
+ * --contour-tolerance, --seg-threshold. */
+typedef struct dp_cli_label_opts {
+  const char *rois;       /* --roi NAME,... (NULL: all) */
+  dp_label_layout layout; /* --labels multi|onehot|separate */
+  int off;                /* --labels none */
+  double tolerance;       /* --contour-tolerance (slices) */
+  double threshold;       /* --seg-threshold */
+} dp_cli_label_opts;
+#define DP_CLI_LABEL_OPTS_INIT {NULL, DP_LABELS_MULTI, 0, 0.5, 0.5}
+
+/* Help lines for the label options (layout: with --labels). */
+#define DP_CLI_LABEL_HELP                                                                   \
+  "  --roi NAME,...        RTSTRUCT/SEG labels: these ROIs or segments, in this\n"          \
+  "                        order (value = position); #N names number N\n"                   \
+  "  --contour-tolerance T RTSTRUCT: draw a contour on the nearest slice when it\n"         \
+  "                        is within T slices of it (0 < T <= 0.5, default 0.5)\n"          \
+  "  --seg-threshold F     FRACTIONAL SEG: voxel in when value/max >= F (0.5)\n"
+#define DP_CLI_LABEL_LAYOUT_HELP                                                            \
+  "  --labels LAYOUT       multi (default): NAME_label, value = ROI position,\n"           \
+  "                        the later ROI wins overlaps (reported); onehot: a 4-D\n"        \
+  "                        u8 volume, a channel per ROI; separate: a 0/1 file per\n"       \
+  "                        ROI (NAME_label_ROI); none: no labels\n"
+
+/* Inside a getopt loop, for the long option `name` with `arg`: takes it when
+ * it is a label option (layout only when allow_layout), returning 1 and
+ * setting *rc to the usage error when the value is bad; 0 otherwise. */
+int dp_cli_take_label_option(const dp_cli_command *cmd, const char *name, const char *arg, int allow_layout,
+                             dp_cli_label_opts *o, int *rc);
+
+/* dp_label_rasterize with the CLI's options. */
+dp_status dp_cli_rasterize(const dp_label_object *obj, const dp_volume *img, const dp_cli_label_opts *o,
+                           int threads, dp_volume ***out, int *nout);
+
+/* prep, augment, batch: the label volume for img from `label`: a NIfTI file
+ * (read as it is), an RTSTRUCT or SEG file, a folder holding one label object
+ * for img's series, or "auto" (the label object of image_input, a DICOM
+ * folder, that labels img's series).  RTSTRUCT/SEG are drawn on img's grid
+ * (multi layout).  The caller frees *out. */
+dp_status dp_cli_load_label(const char *label, const char *image_input, const dp_volume *img,
+                            const dp_cli_label_opts *o, int threads, dp_volume **out);
+
+/* 1 when label names a label input that is not a NIfTI file (RTSTRUCT, SEG,
+ * folder or "auto"). */
+int dp_cli_is_dicom_label(const char *label);
+
 typedef struct dp_cli_dicom_opts {
   const char *output, *name, *series;
   int all, gz, level, nifti2, no_sidecar, quiet;
   int durable; /* --fsync */
   dp_dicom_load_opts load;
+  dp_cli_label_opts labels;
 } dp_cli_dicom_opts;
+
+/* convert's labels (convert_labels.c): created per run, told of every image
+ * written, then finished (SEGs without an image on their own grid, notes
+ * for the rest).  Failures are printed and counted. */
+typedef struct dp_cli_label_run dp_cli_label_run;
+dp_cli_label_run *dp_cli_label_run_new(const dp_dicom_set *set);
+int dp_cli_label_run_image(dp_cli_label_run *r, int series, const dp_volume *img, const char *path,
+                           const dp_cli_dicom_opts *o);
+/* Adds what it wrote to *written and what failed to *failed, then frees r. */
+void dp_cli_label_run_finish(dp_cli_label_run *r, const dp_cli_dicom_opts *o, int *written, int *failed);
 
 /* Loads the one input volume of prep and preview: a NIfTI file (.nii,
  * .nii.gz; scl_slope/scl_inter applied), or a DICOM folder/file holding one

@@ -38,7 +38,11 @@ static const char outro[] =
     "  -o, --output DIR      output folder (created if missing), required\n"
     "  -n, --count N         number of variants (1..1000000), required\n"
     "  --variant K           write only variant K (0 <= K < N)\n"
-    "  --label L             label volume (NIfTI, integer type) on INPUT's grid\n"
+    "  --label L             label volume: a NIfTI (integer type) on INPUT's grid,\n"
+    "                        or an RTSTRUCT or SEG file (or a folder holding one)\n"
+    "                        drawn on INPUT's grid, or auto: the RTSTRUCT/SEG in\n"
+    "                        the DICOM INPUT folder that labels its series\n"
+    DP_CLI_LABEL_HELP
     "  --series N            DICOM input: the series number to use\n"
     "  --fsync               sync the outputs to disk (default: atomic, not synced)\n"
     "  --pipeline FILE       the steps and settings written in FILE, here (one per\n"
@@ -62,13 +66,14 @@ typedef struct {
   const dp_step *steps;
   int nsteps;
   dp_pipeline_settings st;
+  dp_cli_label_opts labels;
 } aug_opts;
 
-enum { OPT_BASE = 1000, OPT_LABEL = 900, OPT_SERIES, OPT_THREADS, OPT_FSYNC, OPT_VARIANT, OPT_PIPELINE, OPT_MAX_VOXELS, OPT_MAX_MEMORY };
+enum { OPT_BASE = 1000, OPT_LABEL = 900, OPT_SERIES, OPT_THREADS, OPT_FSYNC, OPT_VARIANT, OPT_PIPELINE, OPT_MAX_VOXELS, OPT_MAX_MEMORY, OPT_LABEL_OPT };
 
 static int parse(int argc, char **argv, aug_opts *o) {
   int ntab = 0;
-  struct option *lo = dp_cli_step_options(OPT_BASE, 16, &ntab);
+  struct option *lo = dp_cli_step_options(OPT_BASE, 20, &ntab);
   if (!lo || dp_pipeline_new(&o->pipe) != DP_OK) {
     free(lo);
     return dp_cli_fail("out of memory");
@@ -86,11 +91,15 @@ static int parse(int argc, char **argv, aug_opts *o) {
   lo[k++] = (struct option){"max-memory", required_argument, NULL, OPT_MAX_MEMORY};
   lo[k++] = (struct option){"quiet", no_argument, NULL, 'q'};
   lo[k++] = (struct option){"help", no_argument, NULL, 'h'};
+  lo[k++] = (struct option){"roi", required_argument, NULL, OPT_LABEL_OPT};
+  lo[k++] = (struct option){"contour-tolerance", required_argument, NULL, OPT_LABEL_OPT};
+  lo[k++] = (struct option){"seg-threshold", required_argument, NULL, OPT_LABEL_OPT};
   lo[k] = (struct option){NULL, 0, NULL, 0};
-  int c, rc = 0;
+  int c, rc = 0, li = 0;
+  o->labels = (dp_cli_label_opts)DP_CLI_LABEL_OPTS_INIT;
   long v;
   o->variant = -1;
-  while (rc == 0 && (c = getopt_long(argc, argv, "o:n:qh", lo, NULL)) != -1) {
+  while (rc == 0 && (c = getopt_long(argc, argv, "o:n:qh", lo, &li)) != -1) {
     if (dp_cli_take_step(&dp_cli_augment, c, OPT_BASE, ntab, o->pipe, &rc)) continue;
     switch (c) {
       case 'o': o->output = optarg; break;
@@ -113,6 +122,7 @@ static int parse(int argc, char **argv, aug_opts *o) {
           rc = dp_cli_usage_error(&dp_cli_augment, "--threads needs an integer 1..256, not '%s'", optarg);
         o->threads = (int)v;
         break;
+      case OPT_LABEL_OPT: dp_cli_take_label_option(&dp_cli_augment, lo[li].name, optarg, 0, &o->labels, &rc); break;
       case 'q': o->quiet = 1; break;
       case 'h': print_help(stdout); rc = -1; break;
       default: rc = dp_cli_usage_error(&dp_cli_augment, "invalid option"); break;
@@ -213,7 +223,7 @@ static int run(int argc, char **argv) {
   dp_volume *img = NULL, *lab = NULL;
   dp_status s = dp_cli_load_input(input, o.series, o.threads, &img);
   if (s != DP_OK) rc = dp_cli_fail_status(s, input);
-  if (!rc && o.label && (s = dp_nifti_read(o.label, NULL, &lab, NULL)) != DP_OK)
+  if (!rc && o.label && (s = dp_cli_load_label(o.label, input, img, &o.labels, o.threads, &lab)) != DP_OK)
     rc = dp_cli_fail_status(s, o.label);
   if (!rc && mkdir(o.output, 0777) != 0 && errno != EEXIST)
     rc = dp_cli_fail("%s: cannot create the folder: %s", o.output, strerror(errno));

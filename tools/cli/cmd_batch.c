@@ -31,8 +31,10 @@ static const char intro[] =
     "file INPUT gives one per volume series (NAME: INPUT's name/number_description).\n"
     "A manifest (CSV with a header row, or JSON Lines for a .jsonl name) lists\n"
     "one item per row: input (required), output (NAME, may hold folders),\n"
-    "label (a label NIfTI moved in lockstep), label_output (default\n"
-    "NAME_label), series (the DICOM series number when the input has several).\n"
+    "label (a label moved in lockstep: a NIfTI, an RTSTRUCT or SEG file or\n"
+    "folder drawn on the image's grid, or auto: the one in the input folder\n"
+    "labelling the series), label_output (default NAME_label), series (the\n"
+    "DICOM series number when the input has several).\n"
     "Relative paths in a manifest are taken from the manifest's folder.\n"
     "\n"
     "Each output's sidecar records BatchHash, a hash of the input files'\n"
@@ -47,6 +49,9 @@ static const char intro[] =
     "  -o, --output OUTROOT  output root folder (created if missing), required\n"
     "  --manifest FILE       the items, instead of INPUTs\n"
     "  --pipeline FILE       the steps and settings (see dcmprep help prep)\n"
+    "  --label auto          DICOM INPUTs: each series that an RTSTRUCT or SEG of\n"
+    "                        its folder labels gets NAME_label (with its label map)\n"
+    DP_CLI_LABEL_HELP
     "  -j, --jobs N          items run at once (default 1)\n"
     "  --threads N           threads per item (default: cores / jobs)\n"
     "  --shard K/N           only items K, K+N, K+2N, ... (1-based) of the plan:\n"
@@ -74,10 +79,12 @@ typedef struct {
   int jobs, threads, gz, force, dry_run, quiet, fsync;
   int shard_k, shard_n;
   dp_pipeline *pipe;
+  int label_auto;           /* --label auto */
+  dp_cli_label_opts labels; /* --roi, --contour-tolerance, --seg-threshold */
 } batch_opts;
 
 enum { OPT_MANIFEST = 900, OPT_PIPELINE, OPT_THREADS, OPT_SHARD, OPT_LOG, OPT_NO_GZ, OPT_FORCE,
-       OPT_DRY_RUN, OPT_MAX_VOXELS, OPT_MAX_MEMORY, OPT_FSYNC };
+       OPT_DRY_RUN, OPT_MAX_VOXELS, OPT_MAX_MEMORY, OPT_FSYNC, OPT_LABEL, OPT_LABEL_OPT };
 
 static int parse(int argc, char **argv, batch_opts *o) {
   static const struct option lo[] = {
@@ -89,12 +96,16 @@ static int parse(int argc, char **argv, batch_opts *o) {
       {"max-voxels", required_argument, NULL, OPT_MAX_VOXELS},
       {"max-memory", required_argument, NULL, OPT_MAX_MEMORY},
       {"fsync", no_argument, NULL, OPT_FSYNC},         {"quiet", no_argument, NULL, 'q'},
+      {"label", required_argument, NULL, OPT_LABEL},   {"roi", required_argument, NULL, OPT_LABEL_OPT},
+      {"contour-tolerance", required_argument, NULL, OPT_LABEL_OPT},
+      {"seg-threshold", required_argument, NULL, OPT_LABEL_OPT},
       {"help", no_argument, NULL, 'h'},                {NULL, 0, NULL, 0}};
-  int c, rc = 0;
+  int c, rc = 0, li = 0;
+  o->labels = (dp_cli_label_opts)DP_CLI_LABEL_OPTS_INIT;
   long v;
   o->jobs = 1;
   o->gz = 1;
-  while (rc == 0 && (c = getopt_long(argc, argv, "o:j:qh", lo, NULL)) != -1) {
+  while (rc == 0 && (c = getopt_long(argc, argv, "o:j:qh", lo, &li)) != -1) {
     switch (c) {
       case 'o': o->outroot = optarg; break;
       case OPT_MANIFEST: o->manifest = optarg; break;
@@ -127,6 +138,12 @@ static int parse(int argc, char **argv, batch_opts *o) {
       case OPT_MAX_VOXELS: rc = dp_cli_take_limit(&dp_cli_batch, "max-voxels", optarg); break;
       case OPT_MAX_MEMORY: rc = dp_cli_take_limit(&dp_cli_batch, "max-memory", optarg); break;
       case OPT_FSYNC: o->fsync = 1; break;
+      case OPT_LABEL:
+        if (strcmp(optarg, "auto") != 0)
+          rc = dp_cli_usage_error(&dp_cli_batch, "--label takes auto (name other labels in a manifest), not '%s'", optarg);
+        o->label_auto = 1;
+        break;
+      case OPT_LABEL_OPT: dp_cli_take_label_option(&dp_cli_batch, lo[li].name, optarg, 0, &o->labels, &rc); break;
       case 'q': o->quiet = 1; break;
       case 'h': print_help(stdout); rc = -1; break;
       default: rc = dp_cli_usage_error(&dp_cli_batch, "invalid option"); break;
@@ -293,7 +310,7 @@ static int run(int argc, char **argv) {
   if (ncpu < 1) ncpu = 1;
   const char *ext = o.gz ? ".nii.gz" : ".nii";
   batch_run ctx = {o.outroot, o.pipe, o.threads ? o.threads : (int)(ncpu / o.jobs > 0 ? ncpu / o.jobs : 1),
-                   o.force, o.fsync};
+                   o.force, o.fsync, o.labels};
   if (mkdir(o.outroot, 0777) != 0 && errno != EEXIST) {
     dp_pipeline_free(o.pipe);
     return dp_cli_fail("cannot create output folder %s: %s", o.outroot, strerror(errno));
@@ -306,7 +323,7 @@ static int run(int argc, char **argv) {
   batch_plan plan;
   memset(&plan, 0, sizeof plan);
   rc = o.manifest ? batch_plan_manifest(&plan, o.manifest, ext)
-                  : batch_plan_inputs(&plan, argc - optind, argv + optind, ext, ctx.threads);
+                  : batch_plan_inputs(&plan, argc - optind, argv + optind, ext, ctx.threads, o.label_auto);
   /* this shard's items */
   int *mine = rc ? NULL : malloc((size_t)(plan.n ? plan.n : 1) * sizeof *mine);
   int nmine = 0;

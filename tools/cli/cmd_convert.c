@@ -43,6 +43,17 @@ static const char usage[] =
     "  --uneven MODE         resample (default) | split | error\n"
     "  --keep-phi            record patient name, ID and birth date in the sidecar\n"
     "\n"
+    "Labels: each RT Structure Set or DICOM SEG in the input is drawn on the grid\n"
+    "of the image series it labels (see dcmprep scan) and written next to it as\n"
+    "NAME_label.nii.gz (NAME_label2... for more objects) with NAME_label.json,\n"
+    "the label map (value -> ROI name, number, colour, algorithm, type, voxels;\n"
+    "overlaps and notes), written even with --no-sidecar.  u8 up to 255 ROIs,\n"
+    "else u16.  A SEG whose images are not in the input is written on its own\n"
+    "grid.  Contours are filled by the even-odd rule at voxel centres and matched\n"
+    "to slices by position; see docs/labels.md.\n"
+    DP_CLI_LABEL_LAYOUT_HELP
+    DP_CLI_LABEL_HELP
+    "\n"
     "options:\n"
     "  -o, --output PATH     output file or folder (required)\n"
     "  --no-gz               write .nii (only when OUTPUT is a folder)\n"
@@ -93,11 +104,20 @@ static int parse(int argc, char **argv, convert_opts *o) {
       {"tilt", required_argument, NULL, 'T'},   {"uneven", required_argument, NULL, 'U'},
       {"keep-phi", no_argument, NULL, 'K'},     {"fsync", no_argument, NULL, 'F'},
       {"max-voxels", required_argument, NULL, 'V'}, {"max-memory", required_argument, NULL, 'M'},
+      {"roi", required_argument, NULL, 'L'},    {"labels", required_argument, NULL, 'L'},
+      {"contour-tolerance", required_argument, NULL, 'L'}, {"seg-threshold", required_argument, NULL, 'L'},
       {NULL, 0, NULL, 0}};
+  int li = 0;
   long v;
   int c;
-  while ((c = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "o:qh", longopts, &li)) != -1) {
     switch (c) {
+      case 'L': {
+        int rc = 0;
+        dp_cli_take_label_option(&dp_cli_convert, longopts[li].name, optarg, 1, &o->dicom.labels, &rc);
+        if (rc) return rc;
+        break;
+      }
       case 'o': o->output = optarg; break;
       case 'z': o->no_gz = 1; break;
       case 'l':
@@ -187,6 +207,7 @@ static int write_outputs(const dp_volume *v, const dp_nifti_info *ni, const char
 static int run(int argc, char **argv) {
   convert_opts o = {0};
   o.dicom.load = (dp_dicom_load_opts)DP_DICOM_LOAD_OPTS_INIT;
+  o.dicom.labels = (dp_cli_label_opts)DP_CLI_LABEL_OPTS_INIT;
   int rc = parse(argc, argv, &o);
   if (rc < 0) return DP_EXIT_OK; /* --help */
   dp_cli_setup_logging(o.quiet);

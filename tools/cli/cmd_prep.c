@@ -28,8 +28,13 @@ static const char outro[] =
     "\n"
     "options:\n"
     "  -o, --output OUT      output NIfTI (.nii or .nii.gz), required\n"
-    "  --label L             label volume (NIfTI, integer type) on INPUT's grid\n"
-    "  --label-out LO        where the transformed label goes (required with --label)\n"
+    "  --label L             label volume: a NIfTI (integer type) on INPUT's grid,\n"
+    "                        or an RTSTRUCT or SEG file (or a folder holding one)\n"
+    "                        drawn on INPUT's grid, or auto: the RTSTRUCT/SEG in\n"
+    "                        the DICOM INPUT folder that labels its series\n"
+    DP_CLI_LABEL_HELP
+    "  --label-out LO        where the transformed label goes (required with --label;\n"
+    "                        its sidecar holds the label map for RTSTRUCT/SEG)\n"
     "  --series N            DICOM input: the series number to use\n"
     "  --pipeline FILE       the steps and settings written in FILE, here (one per\n"
     "                        line, as on the command line; see docs/scale.md)\n"
@@ -62,13 +67,14 @@ typedef struct {
   int no_sidecar, threads, quiet, fsync;
   const char *save_pipeline;
   dp_pipeline *pipe; /* every step and setting, in order */
+  dp_cli_label_opts labels;
 } prep_opts;
 
-enum { OPT_BASE = 1000, OPT_LABEL = 900, OPT_LABEL_OUT, OPT_SERIES, OPT_NO_SIDECAR, OPT_THREADS, OPT_FSYNC, OPT_PREVIEW, OPT_PIPELINE, OPT_SAVE_PIPELINE, OPT_MAX_VOXELS, OPT_MAX_MEMORY };
+enum { OPT_BASE = 1000, OPT_LABEL = 900, OPT_LABEL_OUT, OPT_SERIES, OPT_NO_SIDECAR, OPT_THREADS, OPT_FSYNC, OPT_PREVIEW, OPT_PIPELINE, OPT_SAVE_PIPELINE, OPT_MAX_VOXELS, OPT_MAX_MEMORY, OPT_LABEL_OPT };
 
 static int parse(int argc, char **argv, prep_opts *o) {
   int ntab = 0;
-  struct option *lo = dp_cli_step_options(OPT_BASE, 16, &ntab);
+  struct option *lo = dp_cli_step_options(OPT_BASE, 20, &ntab);
   (void)argc;
   if (!lo || dp_pipeline_new(&o->pipe) != DP_OK) {
     free(lo);
@@ -89,10 +95,14 @@ static int parse(int argc, char **argv, prep_opts *o) {
   lo[k++] = (struct option){"save-pipeline", required_argument, NULL, OPT_SAVE_PIPELINE};
   lo[k++] = (struct option){"quiet", no_argument, NULL, 'q'};
   lo[k++] = (struct option){"help", no_argument, NULL, 'h'};
+  lo[k++] = (struct option){"roi", required_argument, NULL, OPT_LABEL_OPT};
+  lo[k++] = (struct option){"contour-tolerance", required_argument, NULL, OPT_LABEL_OPT};
+  lo[k++] = (struct option){"seg-threshold", required_argument, NULL, OPT_LABEL_OPT};
   lo[k] = (struct option){NULL, 0, NULL, 0};
-  int c, rc = 0;
+  int c, rc = 0, li = 0;
+  o->labels = (dp_cli_label_opts)DP_CLI_LABEL_OPTS_INIT;
   long v;
-  while (rc == 0 && (c = getopt_long(argc, argv, "o:qh", lo, NULL)) != -1) {
+  while (rc == 0 && (c = getopt_long(argc, argv, "o:qh", lo, &li)) != -1) {
     if (dp_cli_take_step(&dp_cli_prep, c, OPT_BASE, ntab, o->pipe, &rc)) continue;
     switch (c) {
       case 'o': o->output = optarg; break;
@@ -111,6 +121,7 @@ static int parse(int argc, char **argv, prep_opts *o) {
           rc = dp_cli_usage_error(&dp_cli_prep, "--threads needs an integer 1..256, not '%s'", optarg);
         o->threads = (int)v;
         break;
+      case OPT_LABEL_OPT: dp_cli_take_label_option(&dp_cli_prep, lo[li].name, optarg, 0, &o->labels, &rc); break;
       case 'q': o->quiet = 1; break;
       case 'h': print_help(stdout); rc = -1; break;
       default: rc = dp_cli_usage_error(&dp_cli_prep, "invalid option"); break;
@@ -158,7 +169,7 @@ static int run(int argc, char **argv) {
     return dp_cli_fail_status(s, input);
   }
   if (o.label) {
-    s = dp_nifti_read(o.label, NULL, &lab, NULL);
+    s = dp_cli_load_label(o.label, input, img, &o.labels, o.threads, &lab);
     if (s != DP_OK) {
       dp_volume_free(img);
       dp_pipeline_free(o.pipe);

@@ -14,14 +14,116 @@ static const char usage[] =
     "per series: number, description, modality, kind (volume, localizer,\n"
     "secondary, no-geometry), dims (columns x rows x slices [x volumes]),\n"
     "spacing, orientation code, measured gantry tilt, missing slices and\n"
-    "warnings.  Files that are not DICOM images are skipped with a reason\n"
-    "(--skipped lists them).  Exit status is 0 even when some files are junk.\n"
+    "warnings.  Then the label objects found (RT Structure Sets and DICOM\n"
+    "Segmentations): their ROIs or segments (number, name, colour, type,\n"
+    "contours or frames) and the image series each one labels, found by its\n"
+    "referenced SeriesInstanceUID, else by its referenced images, else as the\n"
+    "only volume series in its frame of reference.  Other files that are not\n"
+    "DICOM images are skipped with a reason (--skipped lists them).  Exit\n"
+    "status is 0 even when some files are junk.\n"
     "\n"
     "options:\n"
     "  --json        machine-readable output\n"
     "  --skipped     also list skipped files and why\n"
     "  --threads N   worker threads\n"
     "  -h, --help    show this help\n";
+
+/* A name from a file, for the terminal: printable ASCII only. */
+static void printable(const char *in, char *out, size_t size) {
+  size_t n = 0;
+  for (; in && *in && n + 1 < size; in++) out[n++] = (unsigned char)*in >= 32 && (unsigned char)*in < 127 ? *in : '?';
+  out[n] = '\0';
+}
+
+static void json_labels(dp__json *j, const dp_dicom_set *set) {
+  dp__json_begin_array(j, "labels");
+  for (int i = 0; i < dp_dicom_set_label_count(set); i++) {
+    const dp_label_info *l = dp_dicom_set_label(set, i);
+    const dp_series_info *si = dp_dicom_set_series(set, l->image_series);
+    dp__json_begin_object(j, NULL);
+    dp__json_str(j, "kind", dp_label_kind_name(l->kind));
+    dp__json_str(j, "file", l->path);
+    dp__json_str(j, "sop_instance_uid", l->sop_instance_uid);
+    dp__json_str(j, "series_uid", l->series_uid);
+    dp__json_int(j, "series_number", l->series_number);
+    dp__json_str(j, "label", l->label);
+    dp__json_str(j, "description", l->description);
+    dp__json_str(j, "frame_of_reference_uid", l->frame_of_reference_uid);
+    dp__json_str(j, "referenced_series_uid", l->referenced_series_uid);
+    dp__json_int(j, "referenced_images", l->nreferenced_images);
+    dp__json_int(j, "image_series", l->image_series);
+    dp__json_int(j, "image_series_number", si ? si->number : -1);
+    dp__json_str(j, "match", l->match);
+    if (l->kind == DP_LABEL_SEG) {
+      dp__json_str(j, "segmentation_type", l->fractional ? "FRACTIONAL" : "BINARY");
+      dp__json_int(j, "frames", l->frames);
+      dp__json_int(j, "rows", l->rows);
+      dp__json_int(j, "cols", l->cols);
+    }
+    dp__json_begin_array(j, "rois");
+    for (int r = 0; r < l->nrois; r++) {
+      const dp_label_roi *ro = &l->rois[r];
+      dp__json_begin_object(j, NULL);
+      dp__json_int(j, "number", ro->number);
+      dp__json_str(j, "name", ro->name);
+      if (ro->has_colour) {
+        dp__json_begin_array(j, "colour");
+        for (int c = 0; c < 3; c++) dp__json_int(j, NULL, ro->rgb[c]);
+        dp__json_end_array(j);
+      } else {
+        dp__json_null(j, "colour");
+      }
+      dp__json_str(j, "algorithm", ro->algorithm);
+      dp__json_str(j, "type", ro->type);
+      if (l->kind == DP_LABEL_SEG) {
+        dp__json_str(j, "category", ro->category);
+        dp__json_int(j, "frames", ro->ncontours);
+      } else {
+        dp__json_int(j, "contours", ro->ncontours);
+        dp__json_int(j, "closed_contours", ro->nclosed);
+      }
+      dp__json_end_object(j);
+    }
+    dp__json_end_array(j);
+    dp__json_str(j, "warnings", l->warnings);
+    dp__json_end_object(j);
+  }
+  dp__json_end_array(j);
+}
+
+static void print_labels(const dp_dicom_set *set) {
+  int n = dp_dicom_set_label_count(set);
+  if (n) printf("\n%-4s %-8s %-28s %-28s %s\n", "#", "kind", "file", "label", "labels");
+  for (int i = 0; i < n; i++) {
+    const dp_label_info *l = dp_dicom_set_label(set, i);
+    const dp_series_info *si = dp_dicom_set_series(set, l->image_series);
+    const char *base = strrchr(l->path, '/');
+    char file[64], lab[64], ref[96];
+    printable(base ? base + 1 : l->path, file, sizeof file);
+    printable(l->label, lab, sizeof lab);
+    if (si) snprintf(ref, sizeof ref, "series %d (#%d, by %s)", si->number, l->image_series + 1, l->match);
+    else snprintf(ref, sizeof ref, "no image series found");
+    printf("L%-3d %-8s %-28.28s %-28.28s %s; %d %s\n", i + 1, dp_label_kind_name(l->kind), file, lab, ref,
+           l->nrois, l->kind == DP_LABEL_SEG ? "segment(s)" : "ROI(s)");
+    for (int r = 0; r < l->nrois; r++) {
+      const dp_label_roi *ro = &l->rois[r];
+      char name[64], type[64], col[16] = "-";
+      printable(ro->name, name, sizeof name);
+      printable(ro->type, type, sizeof type);
+      if (ro->has_colour) snprintf(col, sizeof col, "#%02x%02x%02x", ro->rgb[0], ro->rgb[1], ro->rgb[2]);
+      if (l->kind == DP_LABEL_SEG)
+        printf("       %4d  %-28.28s %-8s %-16.16s %d frame(s)\n", ro->number, name, col, type, ro->ncontours);
+      else
+        printf("       %4d  %-28.28s %-8s %-16.16s %d contour(s), %d closed\n", ro->number, name, col, type,
+               ro->ncontours, ro->nclosed);
+    }
+    if (l->warnings[0]) {
+      char w[512];
+      printable(l->warnings, w, sizeof w);
+      printf("       note: %s\n", w);
+    }
+  }
+}
 
 static int print_json(const dp_dicom_set *set) {
   dp__json j;
@@ -57,6 +159,7 @@ static int print_json(const dp_dicom_set *set) {
     dp__json_end_object(&j);
   }
   dp__json_end_array(&j);
+  json_labels(&j, set);
   dp__json_begin_array(&j, "skipped");
   for (int i = 0; i < dp_dicom_set_skipped_count(set); i++) {
     const char *p, *r;
@@ -122,8 +225,9 @@ static int run(int argc, char **argv) {
              si->description, si->modality, dp_series_kind_name(si->kind), dims, sp,
              si->orientation[0] ? si->orientation : "-", si->warnings);
     }
-    printf("%d series, %d file(s) skipped\n", dp_dicom_set_series_count(set),
-           dp_dicom_set_skipped_count(set));
+    print_labels(set);
+    printf("%d series, %d label object(s), %d file(s) skipped\n", dp_dicom_set_series_count(set),
+           dp_dicom_set_label_count(set), dp_dicom_set_skipped_count(set));
     if (skipped)
       for (int i = 0; i < dp_dicom_set_skipped_count(set); i++) {
         const char *p, *r;

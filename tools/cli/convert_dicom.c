@@ -105,6 +105,7 @@ int dp_cli_convert_dicom(int npaths, char **paths, const dp_cli_dicom_opts *o) {
   char **used = calloc((size_t)(n ? n * 4 : 1), sizeof *used);
   int nused = 0;
   char why[2048] = ""; /* why nothing was converted, should that happen */
+  dp_cli_label_run *labels = dp_cli_label_run_new(set); /* RTSTRUCT/SEG outputs (convert_labels.c) */
   for (int i = 0; i < n; i++) {
     const dp_series_info *si = dp_dicom_set_series(set, i);
     if (!selected(o->series, si)) continue;
@@ -170,11 +171,13 @@ int dp_cli_convert_dicom(int npaths, char **paths, const dp_cli_dicom_opts *o) {
                  (long long)vols[k]->dim[1], (long long)vols[k]->dim[2],
                  vols[k]->dim[3] > 1 ? " x t" : "", dp_dtype_name(vols[k]->dtype), code);
         }
+        dp_cli_label_run_image(labels, i, vols[k], path, o);
       }
       dp_volume_free(vols[k]);
     }
     free(vols);
   }
+  dp_cli_label_run_finish(labels, o, &written, &failed);
   for (int u = 0; u < nused; u++) free(used[u]);
   free(used);
   int nskip = dp_dicom_set_skipped_count(set);

@@ -72,6 +72,21 @@ const char synth_usage[] =
     "  --truth FILE.json          write the truth: options, geometry, per-slice\n"
     "                             file/instance/position and the ijk_to_ras (RAS)\n"
     "                             affine of the volume a correct loader builds\n"
+    "Labels (analytic shapes, in the series' own frame: u along rows, v along\n"
+    "columns, w along the image normal, mm from --center):\n"
+    "  --rtstruct FILE            also write an RT Structure Set: one ROI per shape,\n"
+    "                             its exact cross-sections on every written slice\n"
+    "  --seg FILE                 also write a DICOM SEG: one segment per shape,\n"
+    "                             a frame per slice where the shape is present\n"
+    "  --shape [NAME=]KIND[:P,...] repeatable (default: sphere, torus, nested):\n"
+    "                             sphere:U,V,W,R  torus:U,V,W,RMAJOR,RMINOR (axis\n"
+    "                             along w: annuli, a hole)  nested:U,V,W,OUTER,HOLE,\n"
+    "                             ISLAND,HALF (square ring with a round island,\n"
+    "                             |w| < HALF); KIND alone: sizes from the field of view\n"
+    "  --contour-points N         points per circle (128)\n"
+    "  --seg-factor F             SEG pixels F x F image pixels (1: the image grid)\n"
+    "  --seg-fractional           FRACTIONAL SEG (8 bits, coverage of 15 x 15 samples)\n"
+    "  --seg-ts NAME              explicit (default), implicit, big, deflate\n"
     "  -h, --help                 this help\n"
     "Exit status: 0 ok, 1 error, 2 usage.\n";
 
@@ -165,6 +180,9 @@ static void defaults(synth_opts *o) {
   o->series_number = 1;
   o->ts_name = "explicit";
   o->ts_uid = ts_uid("explicit");
+  o->contour_points = 128;
+  o->seg_factor = 1;
+  o->seg_ts = ts_uid("explicit");
 }
 
 enum { MAX_DIM = 4096, MAX_SLICES = 10000 };
@@ -296,6 +314,23 @@ static int parse_one(int c, const char *arg, synth_opts *o, int *sign_set, int *
       return 0;
     }
     case 'J': o->truth = arg; return 0;
+    case 1001: o->rtstruct = arg; return 0;
+    case 1002: o->seg = arg; return 0;
+    case 1003: {
+      const char **t = realloc(o->shapes, (size_t)(o->nshapes + 1) * sizeof *t);
+      if (!t) return usage_error("out of memory");
+      o->shapes = t;
+      o->shapes[o->nshapes++] = arg;
+      return 0;
+    }
+    case 1004: return parse_int(arg, 3, 100000, &o->contour_points) ? 0 : usage_error("--contour-points: '%s' is not in 3..100000", arg);
+    case 1005: return parse_int(arg, 1, 64, &o->seg_factor) ? 0 : usage_error("--seg-factor: '%s' is not in 1..64", arg);
+    case 1006: o->seg_fractional = 1; return 0;
+    case 1007:
+      if (strcmp(arg, "explicit") && strcmp(arg, "implicit") && strcmp(arg, "big") && strcmp(arg, "deflate"))
+        return usage_error("--seg-ts: '%s' is not explicit, implicit, big or deflate", arg);
+      o->seg_ts = ts_uid(arg);
+      return 0;
     case 'o': o->out = arg; return 0;
     default: return 2;
   }
@@ -312,6 +347,8 @@ int synth_parse(int argc, char **argv, synth_opts *o) {
       {"instance-order", 1, 0, 'Q'}, {"enhanced", 0, 0, 'e'}, {"ts", 1, 0, 'X'},
       {"series-uid", 1, 0, 'A'}, {"series-number", 1, 0, 'N'}, {"study-uid", 1, 0, 'B'},
       {"tag", 1, 0, 'g'}, {"truth", 1, 0, 'J'}, {"output", 1, 0, 'o'}, {"help", 0, 0, 'h'},
+      {"rtstruct", 1, 0, 1001}, {"seg", 1, 0, 1002}, {"shape", 1, 0, 1003}, {"contour-points", 1, 0, 1004},
+      {"seg-factor", 1, 0, 1005}, {"seg-fractional", 0, 0, 1006}, {"seg-ts", 1, 0, 1007},
       {0, 0, 0, 0}};
   int c, sign_set = 0, rescale_set = 0, thickness_set = 0;
   defaults(o);
@@ -334,6 +371,8 @@ void synth_opts_free(synth_opts *o) {
   free(o->gaps);
   free(o->drops);
   free(o->tags);
+  free(o->shapes);
+  o->shapes = NULL;
   o->gaps = NULL;
   o->drops = NULL;
   o->tags = NULL;

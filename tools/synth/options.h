@@ -30,6 +30,14 @@ typedef struct synth_opts {
   int series_number;
   const char **tags;                     /* --tag KEYWORD=VALUE, in order */
   int ntags;
+  /* labels (labels.c) */
+  const char *rtstruct, *seg;            /* --rtstruct FILE, --seg FILE */
+  const char **shapes;                   /* --shape SPEC, in order (none: the default three) */
+  int nshapes;
+  int contour_points;                    /* points per circle (128) */
+  int seg_factor;                        /* SEG pixels are this many image pixels wide (1) */
+  int seg_fractional;                    /* FRACTIONAL SEG */
+  const char *seg_ts;                    /* --seg-ts: its UID (explicit) */
 } synth_opts;
 
 /* Parses argv into o (defaults first).  Returns 0 on success, 2 on a usage

@@ -17,6 +17,7 @@
 #include "geometry.h"
 #include "options.h"
 #include "truth.h"
+#include "labels.h"
 
 static int fail(const char *fmt, ...) {
   va_list ap;
@@ -113,13 +114,13 @@ static void set_ds(writer *w, const char *path, const double *v, int n) {
   set(w, path, "%s", buf);
 }
 
-static const char *sop_class(const synth_opts *o) {
+const char *synth_sop_class(const synth_opts *o) {
   if (o->enhanced) return o->mr ? "1.2.840.10008.5.1.4.1.1.4.1" : "1.2.840.10008.5.1.4.1.1.2.1";
   return o->mr ? "1.2.840.10008.5.1.4.1.1.4" : "1.2.840.10008.5.1.4.1.1.2";
 }
 
 static void common(writer *w, const synth_opts *o, const synth_series *s, int instance) {
-  set(w, "SOPClassUID", "%s", sop_class(o));
+  set(w, "SOPClassUID", "%s", synth_sop_class(o));
   set(w, "SOPInstanceUID", "%s.%d", s->series_uid, instance);
   set(w, "StudyInstanceUID", "%s", s->study_uid);
   set(w, "SeriesInstanceUID", "%s", s->series_uid);
@@ -321,10 +322,20 @@ static int write_series(const synth_opts *o, const synth_geometry *g, synth_seri
   return st == DP_OK ? 0 : fail("%s", st == DP_ENOMEM && !path ? "out of memory" : dp_last_error());
 }
 
+static int write_labels(const synth_opts *o, const synth_geometry *g, const synth_series *s,
+                        synth_shape **shapes, int *n) {
+  char err[256];
+  if (synth_shapes(o, g, shapes, n, err, sizeof err)) return fail("%s", err);
+  dp_status st = synth_write_labels(o, g, s, *shapes, *n);
+  return st == DP_OK ? 0 : fail("%s", dp_last_error());
+}
+
 int main(int argc, char **argv) {
   synth_opts o;
   synth_geometry g;
   synth_series s;
+  synth_shape *shapes = NULL;
+  int nshapes = 0;
   char err[256];
   int rc = 1;
   if (argc < 2) {
@@ -344,15 +355,17 @@ int main(int argc, char **argv) {
   }
   if (mkdir(o.out, 0777) != 0 && errno != EEXIST) {
     fail("cannot create %s: %s", o.out, strerror(errno));
-  } else if (plan(&o, &g, &s) == 0 && write_series(&o, &g, &s) == 0) {
+  } else if (plan(&o, &g, &s) == 0 && write_series(&o, &g, &s) == 0 &&
+             (!(o.rtstruct || o.seg) || write_labels(&o, &g, &s, &shapes, &nshapes) == 0)) {
     rc = 0;
-    dp_status st = o.truth ? synth_write_truth(o.truth, &o, &g, &s, argc, argv) : DP_OK;
+    dp_status st = o.truth ? synth_write_truth(o.truth, &o, &g, &s, shapes, nshapes, argc, argv) : DP_OK;
     if (st != DP_OK) rc = fail("%s: %s", o.truth, dp_last_error());
     if (s.clamped)
       fprintf(stderr, "dcmprep-synth: note: %zu pixels clamped to the stored range [%g, %g]\n",
               s.clamped, g.lo, g.hi);
   }
   free(s.slices);
+  free(shapes);
   synth_geometry_free(&g);
   synth_opts_free(&o);
   return rc;

@@ -1,5 +1,6 @@
 /* Truth JSON of dcmprep-synth. */
 #include "truth.h"
+#include "labels.h"
 
 #include <stdlib.h>
 
@@ -37,7 +38,8 @@ static void options(dp__json *j, const synth_opts *o, int argc, char **argv) {
 }
 
 dp_status synth_write_truth(const char *path, const synth_opts *o, const synth_geometry *g,
-                            const synth_series *s, int argc, char **argv) {
+                            const synth_series *s, const synth_shape *shapes, int nshapes,
+                            int argc, char **argv) {
   dp__json j;
   dp__json_init(&j, 1);
   dp__json_begin_object(&j, NULL);
@@ -84,6 +86,28 @@ dp_status synth_write_truth(const char *path, const synth_opts *o, const synth_g
     dp__json_end_object(&j);
   }
   dp__json_end_array(&j);
+  if (nshapes) {
+    /* shapes in (u, v, w): mm from center along row_dir, col_dir, normal */
+    static const char *const kinds[] = {"sphere", "torus", "nested"};
+    static const int nparams[] = {4, 5, 7};
+    vec(&j, "shape_center", o->center, 3);
+    vec(&j, "shape_u", g->r, 3);
+    vec(&j, "shape_v", g->c, 3);
+    vec(&j, "shape_w", g->n, 3);
+    dp__json_str(&j, "rtstruct", o->rtstruct ? o->rtstruct : "");
+    dp__json_str(&j, "seg", o->seg ? o->seg : "");
+    dp__json_int(&j, "seg_factor", o->seg_factor);
+    dp__json_bool(&j, "seg_fractional", o->seg_fractional);
+    dp__json_begin_array(&j, "shapes");
+    for (int i = 0; i < nshapes; i++) {
+      dp__json_begin_object(&j, NULL);
+      dp__json_str(&j, "name", shapes[i].name);
+      dp__json_str(&j, "kind", kinds[shapes[i].kind]);
+      vec(&j, "params", shapes[i].p, nparams[shapes[i].kind]);
+      dp__json_end_object(&j);
+    }
+    dp__json_end_array(&j);
+  }
   dp__json_begin_array(&j, "ijk_to_ras");
   for (int r = 0; r < 4; r++) vec(&j, NULL, g->ijk_to_ras[r], 4);
   dp__json_end_array(&j);

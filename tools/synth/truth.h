@@ -25,7 +25,10 @@ typedef struct synth_series {
 
 /* Writes the truth JSON atomically.  Returns DP_OK or a status with the
  * message in dp_last_error(). */
+struct synth_shape;
+/* shapes: the label shapes written (nshapes 0: none). */
 dp_status synth_write_truth(const char *path, const synth_opts *o, const synth_geometry *g,
-                            const synth_series *s, int argc, char **argv);
+                            const synth_series *s, const struct synth_shape *shapes, int nshapes,
+                            int argc, char **argv);
 
 #endif
