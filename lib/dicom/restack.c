@@ -200,11 +200,12 @@ dp_status dp__restack(const dp_volume *stack, const dp__group *g, const dp__slic
   int nt = g->nt;
   const double *ipp0 = sl[g->idx[z0 * nt]].ipp;
   double d0 = g->pos[z0], d1 = g->pos[z1 - 1];
-  /* uniform step: the median step, adjusted so that both ends are kept */
+  /* uniform step: the median step, adjusted so that both ends are kept; a
+   * run of equal steps (split) keeps every slice at its own step */
   int nk = 1;
   double step = g->step > 0 ? g->step : 1.0;
   if (z1 - z0 > 1) {
-    nk = (int)lround((d1 - d0) / step) + 1;
+    nk = z0 > 0 || z1 < g->nz ? z1 - z0 : (int)lround((d1 - d0) / step) + 1;
     if (nk < 2) nk = 2;
     step = (d1 - d0) / (nk - 1);
   }

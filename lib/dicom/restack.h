@@ -19,7 +19,8 @@
 dp_status dp__restack(const dp_volume *stack, const dp__group *g, const dp__slice *sl, int z0,
                       int z1, int reslice_tilt, int threads, dp_volume **out);
 
-/* Splits the stack into runs of equal steps, one volume each. */
+/* Splits the stack into runs of equal steps, one volume each, with every
+ * slice of the run at the run's own step. */
 dp_status dp__restack_split(const dp_volume *stack, const dp__group *g, const dp__slice *sl,
                             int reslice_tilt, int threads, dp_volume ***out, int *nout);
 
