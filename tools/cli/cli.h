@@ -27,7 +27,8 @@ extern const dp_cli_command dp_cli_augment;
 typedef struct dp_cli_dicom_opts {
   const char *output, *name, *series;
   int all, gz, level, nifti2, no_sidecar, quiet;
-  int durable; /* --fsync */
+  int durable;   /* --fsync */
+  int overwrite; /* rewrite up-to-date outputs; replace any file at the name */
   dp_dicom_load_opts load;
 } dp_cli_dicom_opts;
 
