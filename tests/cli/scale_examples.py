@@ -10,7 +10,6 @@ single-machine outputs, byte for byte, and the failing item is logged by
 exactly one shard.  With "nextflow", docs/examples/main.nf runs on Nextflow's
 local executor instead (skipped when nextflow is not installed).
 """
-import hashlib
 import json
 import os
 import shutil
@@ -18,7 +17,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from testutil import Checks, fresh_dir, skip  # noqa: E402
+from testutil import Checks, fresh_dir, skip, tree  # noqa: E402
 
 cli, synth, work = sys.argv[1:4]
 mode = sys.argv[4] if len(sys.argv) > 4 else "shell"
@@ -30,16 +29,6 @@ if mode == "shell" and not shutil.which("parallel"):
     skip("GNU parallel is not installed (Debian package parallel)")
 fresh_dir(work)
 check = Checks()
-
-
-def tree(root):
-    out = {}
-    for d, _, files in os.walk(root):
-        for f in files:
-            rel = os.path.relpath(os.path.join(d, f), root)
-            if not rel.startswith("batch-log"):
-                out[rel] = hashlib.sha256(open(os.path.join(d, f), "rb").read()).hexdigest()
-    return out
 
 
 def failed_items(root):

@@ -24,7 +24,6 @@ the end whatever happened, and the test fails if any process of the
 cluster is left.  Prints the times (wall time of each sbatch --wait, and
 the tasks' span from sacct) used in docs/scale.md.
 """
-import hashlib
 import json
 import os
 import re
@@ -36,7 +35,7 @@ import time
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(here, ".."))
 sys.path.insert(0, here)
-from testutil import Checks, fresh_dir, skip  # noqa: E402
+from testutil import Checks, fresh_dir, skip, tree  # noqa: E402
 from slurm_cluster import SlurmCluster, SlurmUnavailable  # noqa: E402
 
 cli, synth, work = (os.path.abspath(a) for a in sys.argv[1:4])
@@ -46,16 +45,6 @@ pipeline = os.path.join(examples, "pipeline.txt")
 fresh_dir(work)
 check = Checks()
 signal.signal(signal.SIGTERM, lambda *a: sys.exit(143))  # ctest's timeout: stop the cluster on the way out
-
-
-def tree(root):
-    out = {}
-    for d, _, files in os.walk(root):
-        for f in files:
-            rel = os.path.relpath(os.path.join(d, f), root)
-            if not rel.startswith("batch-log"):
-                out[rel] = hashlib.sha256(open(os.path.join(d, f), "rb").read()).hexdigest()
-    return out
 
 
 def last_summary(root, k, n=4):

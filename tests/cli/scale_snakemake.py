@@ -11,7 +11,6 @@ Snakefile, with one rule per item and with one rule per shard:
 - after one input series changes, only its item runs again, and the outputs
   are again those of batch over the changed cohort.
 """
-import hashlib
 import os
 import shutil
 import subprocess
@@ -20,6 +19,7 @@ import sys
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(here, ".."))
 from testutil import Checks, fresh_dir, skip  # noqa: E402
+from testutil import tree as tree_of  # noqa: E402
 
 if not shutil.which("snakemake"):
     skip("snakemake is not installed (Debian package snakemake)")
@@ -38,14 +38,7 @@ check = Checks()
 
 
 def tree(root):
-    out = {}
-    for d, _, files in os.walk(root):
-        for f in files:
-            rel = os.path.relpath(os.path.join(d, f), root)
-            if not rel.startswith("batch-log"):
-                st = os.stat(os.path.join(d, f))
-                out[rel] = (hashlib.sha256(open(os.path.join(d, f), "rb").read()).hexdigest(), st.st_mtime_ns)
-    return out
+    return tree_of(root, mtimes=True)
 
 
 def digests(t):

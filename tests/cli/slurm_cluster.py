@@ -229,7 +229,7 @@ InactiveLimit=0
 SlurmctldTimeout=30
 SlurmdTimeout=30
 NodeName={host} NodeAddr=127.0.0.1 CPUs={cpus} {layout} RealMemory={mem} State=UNKNOWN
-PartitionName=local Nodes={host} Default=YES MaxTime=60 State=UP
+PartitionName=local Nodes={host} Default=YES MaxTime=INFINITE State=UP
 """
         with open(self.env["SLURM_CONF"], "w") as f:
             f.write(conf)
