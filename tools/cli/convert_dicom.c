@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli/convert_slot.h"
+#include "core/internal.h"
 
 static void put_clean(const char *s, char *out, size_t *n, size_t size) {
   int last_us = *n > 0 && out[*n - 1] == '_';
@@ -168,6 +169,10 @@ static void convert_series(const dp_cli_dicom_opts *o, const dp_dicom_set *set, 
   dp_volume **vols = NULL;
   int nv = 0;
   dp_status s = dp_dicom_load(set, i, &o->load, &vols, &nv);
+  if (s == DP_OK && nv < 1) {
+    free(vols);
+    s = dp__error(DP_EINTERNAL, "series %d loaded as no volume", si->number);
+  }
   if (s != DP_OK) {
     char what[96];
     snprintf(what, sizeof what, "series %d", si->number);
