@@ -163,37 +163,7 @@ class SlurmCluster:
         sockets = re.search(r"Boards=\d+ (SocketsPerBoard=\d+ CoresPerSocket=\d+ ThreadsPerCore=\d+)", r.stdout)
         return int(m.group(1)), int(m.group(2)), sockets.group(1).replace("PerBoard", "") if sockets else ""
 
-    def start(self):
-        missing = [t for t in TOOLS if not shutil.which(t)]
-        if missing:
-            raise SlurmUnavailable(f"not installed: {' '.join(missing)} (Debian packages slurm-wlm, munge)")
-        _libc().prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-        atexit.register(self.stop)
-        sweep(self.dir)  # an earlier run killed before it could stop its cluster
-        shutil.rmtree(self.dir, ignore_errors=True)
-        for d, mode in (("", 0o755), ("munge", 0o700), ("run", 0o755), ("log", 0o755), ("state", 0o755),
-                        ("spool", 0o755)):
-            os.makedirs(os.path.join(self.dir, d), exist_ok=True)
-            os.chmod(os.path.join(self.dir, d), mode)
-        # The guard sweeps the folder's processes once this one ends, however
-        # it ends (its end of the pipe closes): a SIGKILL leaves job steps,
-        # reparented to init, that nothing else would stop.
-        rfd, self.guard_fd = os.pipe()
-        self.guard = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--guard-cluster", self.dir],
-                                      stdin=rfd, start_new_session=True, close_fds=True)
-        os.close(rfd)
-        key = os.path.join(self.dir, "munge", "munge.key")
-        with open(os.open(key, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as f:
-            f.write(os.urandom(128))
-        sock = os.path.join(self.dir, "run", "munge.socket")
-        self.env = dict(os.environ, SLURM_CONF=os.path.join(self.dir, "slurm.conf"))
-        self.env.pop("SLURM_JOB_ID", None)  # not inside some outer job
-        self._spawn("munged", ["munged", "-F", "--force", f"--key-file={key}", f"--socket={sock}",
-                               f"--pid-file={self.dir}/run/munged.pid", f"--log-file={self.dir}/log/munged.log",
-                               f"--seed-file={self.dir}/munge/seed"])
-        self._wait_for("munged's socket", lambda: os.path.exists(sock), 15, ["munged.out", "munged.log"])
-        cpus, mem, layout = self._node_line()
-        host = socket.gethostname().split(".")[0]
+    def _write_conf(self, host, cpus, mem, layout, sock):
         user = getpass.getuser()
         ctld_port, d_port = _free_ports(2)
         conf = f"""# a private single-node cluster (tests/cli/slurm_cluster.py)
@@ -233,6 +203,40 @@ PartitionName=local Nodes={host} Default=YES MaxTime=INFINITE State=UP
 """
         with open(self.env["SLURM_CONF"], "w") as f:
             f.write(conf)
+
+    def start(self):
+        missing = [t for t in TOOLS if not shutil.which(t)]
+        if missing:
+            raise SlurmUnavailable(f"not installed: {' '.join(missing)} (Debian packages slurm-wlm, munge)")
+        _libc().prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+        atexit.register(self.stop)
+        sweep(self.dir)  # an earlier run killed before it could stop its cluster
+        shutil.rmtree(self.dir, ignore_errors=True)
+        for d, mode in (("", 0o755), ("munge", 0o700), ("run", 0o755), ("log", 0o755), ("state", 0o755),
+                        ("spool", 0o755)):
+            os.makedirs(os.path.join(self.dir, d), exist_ok=True)
+            os.chmod(os.path.join(self.dir, d), mode)
+        # The guard sweeps the folder's processes once this one ends, however
+        # it ends (its end of the pipe closes): a SIGKILL leaves job steps,
+        # reparented to init, that nothing else would stop.
+        rfd, self.guard_fd = os.pipe()
+        self.guard = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--guard-cluster", self.dir],
+                                      stdin=rfd, start_new_session=True, close_fds=True)
+        os.close(rfd)
+        key = os.path.join(self.dir, "munge", "munge.key")
+        with open(os.open(key, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as f:
+            f.write(os.urandom(128))
+        sock = os.path.join(self.dir, "run", "munge.socket")
+        # nothing of an outer job (when the tests themselves run under Slurm)
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith(("SLURM_", "SBATCH_", "SRUN_"))}
+        self.env["SLURM_CONF"] = os.path.join(self.dir, "slurm.conf")
+        self._spawn("munged", ["munged", "-F", "--force", f"--key-file={key}", f"--socket={sock}",
+                               f"--pid-file={self.dir}/run/munged.pid", f"--log-file={self.dir}/log/munged.log",
+                               f"--seed-file={self.dir}/munge/seed"])
+        self._wait_for("munged's socket", lambda: os.path.exists(sock), 15, ["munged.out", "munged.log"])
+        cpus, mem, layout = self._node_line()
+        host = socket.gethostname().split(".")[0]
+        self._write_conf(host, cpus, mem, layout, sock)
         self._spawn("slurmctld", ["slurmctld", "-D", "-i"])
         self._wait_for("slurmctld", lambda: self._run(["scontrol", "ping"]).stdout.count("UP") > 0, 30,
                        ["slurmctld.out", "slurmctld.log"])
