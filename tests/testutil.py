@@ -3,6 +3,7 @@
 A script test exits 0 (passed), 1 (a check failed) or 77 (skipped, after a
 line "SKIP: reason" saying why; CTest reports it as skipped, never passed).
 """
+import hashlib
 import os
 import shutil
 import sys
@@ -34,6 +35,22 @@ def fresh_dir(path):
     shutil.rmtree(path, ignore_errors=True)
     os.makedirs(path)
     return path
+
+
+def tree(root, skip="batch-log", mtimes=False):
+    """Relative path -> sha256 (with mtimes: (sha256, mtime_ns)) of every file
+    under root, but those whose relative path starts with skip (batch logs)."""
+    out = {}
+    for d, _, files in os.walk(root):
+        for f in files:
+            p = os.path.join(d, f)
+            rel = os.path.relpath(p, root)
+            if skip and rel.startswith(skip):
+                continue
+            with open(p, "rb") as fh:
+                digest = hashlib.sha256(fh.read()).hexdigest()
+            out[rel] = (digest, os.stat(p).st_mtime_ns) if mtimes else digest
+    return out
 
 
 class Checks:

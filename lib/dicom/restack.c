@@ -27,26 +27,36 @@ typedef struct {
  * in-plane shift (du, dv) is the same for the whole output slice, so offsets
  * and weights depend on the column i (or the row j) alone and are tabulated
  * once per (output slice, input slice).  Each entry is computed with the very
- * expressions a per-voxel bilinear lookup uses (u = i + du, floor, clamp to
- * the last cell, fraction), so the results are the same bits. */
+ * expressions a per-voxel bilinear lookup uses (u = i + du, clamp, floor,
+ * fraction), so the results are the same bits. */
 typedef struct {
   int64_t *x0, *x1; /* per column: left and right input column */
   double *fx, *gx;  /* per column: weight of x1, and 1 - fx (of x0) */
   int64_t *y0, *y1; /* per row: upper and lower input row */
   double *fy, *gy;
-  unsigned char *yok; /* per row: inside the slice */
-  int64_t ilo, ihi;   /* columns inside the slice: [ilo, ihi) */
 } tab;
 
-/* Inside the slice up to a rounding slack, as positions on its edge are. */
+/* The output voxels of one output slice inside the acquired field: columns
+ * [ilo, ihi), and the rows flagged in yok. */
+typedef struct {
+  int64_t ilo, ihi;
+  unsigned char *yok;
+} field;
+
+/* Inside the footprint of n pixels, [-0.5, n - 0.5] (pixel edges, as ITK's
+ * inside-buffer test), up to a rounding slack for positions on its edge. */
 static int inside(double u, int64_t n) {
-  return !(u < -1e-6 || u > (double)(n - 1) + 1e-6);
+  return !(u < -0.5 - 1e-6 || u > (double)n - 0.5 + 1e-6);
 }
 
+/* Bilinear cell of position u along n samples.  Positions beyond the outer
+ * sample centres (inside the footprint, or inside the field but past this
+ * slice's own edge) take the nearest edge sample: the clamp. */
 static void cell(double u, int64_t n, int64_t *a, int64_t *b, double *f, double *g) {
+  if (u < 0) u = 0;
+  if (u > (double)(n - 1)) u = (double)(n - 1);
   int64_t x0 = (int64_t)floor(u);
   if (x0 >= n - 1) x0 = n > 1 ? n - 2 : 0;
-  if (x0 < 0) x0 = 0;
   *a = x0;
   *b = n > 1 ? x0 + 1 : x0;
   *f = n > 1 ? u - (double)x0 : 0;
@@ -54,21 +64,23 @@ static void cell(double u, int64_t n, int64_t *a, int64_t *b, double *f, double 
 }
 
 static void tab_fill(tab *t, int64_t nx, int64_t ny, double du, double dv) {
-  t->ilo = t->ihi = 0;
+  for (int64_t i = 0; i < nx; i++) cell((double)i + du, nx, &t->x0[i], &t->x1[i], &t->fx[i], &t->gx[i]);
+  for (int64_t j = 0; j < ny; j++) cell((double)j + dv, ny, &t->y0[j], &t->y1[j], &t->fy[j], &t->gy[j]);
+}
+
+/* The field at an output slice between two input slices: their footprints
+ * swept from one to the other, i.e. the footprint at the in-plane shift
+ * interpolated between theirs (du, dv). */
+static void field_fill(field *fd, int64_t nx, int64_t ny, double du, double dv) {
+  fd->ilo = fd->ihi = 0;
   int seen = 0;
   for (int64_t i = 0; i < nx; i++) {
-    double u = (double)i + du;
-    if (!inside(u, nx)) continue; /* u grows with i: the inside columns are one run */
-    if (!seen) t->ilo = i;
+    if (!inside((double)i + du, nx)) continue; /* u grows with i: the inside columns are one run */
+    if (!seen) fd->ilo = i;
     seen = 1;
-    t->ihi = i + 1;
-    cell(u, nx, &t->x0[i], &t->x1[i], &t->fx[i], &t->gx[i]);
+    fd->ihi = i + 1;
   }
-  for (int64_t j = 0; j < ny; j++) {
-    double v = (double)j + dv;
-    t->yok[j] = (unsigned char)inside(v, ny);
-    if (t->yok[j]) cell(v, ny, &t->y0[j], &t->y1[j], &t->fy[j], &t->gy[j]);
-  }
+  for (int64_t j = 0; j < ny; j++) fd->yok[j] = (unsigned char)inside((double)j + dv, ny);
 }
 
 /* One kernel per voxel type T (input and output share it).  ROUND: values of
@@ -79,7 +91,7 @@ static void tab_fill(tab *t, int64_t nx, int64_t ny, double du, double dv) {
  * input values (floating types only) give the fill value. */
 #define DP__RESLICE_KERNEL(NAME, T, ROUND, R, FLOATING)                                          \
   static void NAME(const rctx *c, const T *sa, const T *sb, const tab *ta, const tab *tb,       \
-                   double w, int use_b, T *out, int64_t nx, int64_t ny) {                        \
+                   const field *fd, double w, int use_b, T *out, int64_t nx, int64_t ny) {       \
     double x = c->fill;                                                                           \
     if (ROUND) {                                                                                  \
       x = x < 0 ? -(double)(R)(-x + 0.5) : (double)(R)(x + 0.5);                                  \
@@ -89,14 +101,7 @@ static void tab_fill(tab *t, int64_t nx, int64_t ny, double du, double dv) {
     const double lo = c->lo, hi = c->hi, fill = c->fill, wa = 1 - w;                              \
     for (int64_t j = 0; j < ny; j++) {                                                            \
       T *o = out + j * nx;                                                                        \
-      int64_t i0 = 0, i1 = 0;                                                                     \
-      if (ta->yok[j] && (!use_b || tb->yok[j])) {                                                 \
-        i0 = ta->ilo;                                                                             \
-        i1 = ta->ihi;                                                                             \
-        if (use_b && tb->ilo > i0) i0 = tb->ilo;                                                  \
-        if (use_b && tb->ihi < i1) i1 = tb->ihi;                                                  \
-        if (i1 < i0) i1 = i0;                                                                     \
-      }                                                                                           \
+      const int64_t i0 = fd->yok[j] ? fd->ilo : 0, i1 = fd->yok[j] ? fd->ihi : 0;                 \
       for (int64_t i = 0; i < i0; i++) o[i] = fillv;                                              \
       for (int64_t i = i1; i < nx; i++) o[i] = fillv;                                             \
       if (i0 == i1) continue;                                                                     \
@@ -143,9 +148,9 @@ static dp_status do_slice(void *vctx, int64_t k) {
   int use_b = w > 0; /* a zero weight never reads the second slice */
   int ncols = c->z1 - c->z0;
   size_t n = ((size_t)(nx > ny ? nx : ny) + 7) & ~(size_t)7; /* keeps the next table aligned */
-  /* two tables: 4 index/weight arrays per axis, plus the row flags */
+  /* two tables of 4 index/weight arrays per axis, plus the field's row flags */
   size_t per = 2 * n * sizeof(int64_t) + 2 * n * sizeof(double);
-  unsigned char *mem = malloc(2 * (2 * per + n));
+  unsigned char *mem = malloc(2 * 2 * per + n);
   if (!mem) return dp__error(DP_ENOMEM, "out of memory");
   tab t[2];
   unsigned char *p = mem;
@@ -158,18 +163,22 @@ static dp_status do_slice(void *vctx, int64_t k) {
     t[s].gx = (double *)p, p += n * sizeof(double);
     t[s].fy = (double *)p, p += n * sizeof(double);
     t[s].gy = (double *)p, p += n * sizeof(double);
-    t[s].yok = p, p += n;
   }
-  tab_fill(&t[0], nx, ny, c->du[k * ncols + (za - c->z0)], c->dv[k * ncols + (za - c->z0)]);
-  if (use_b)
-    tab_fill(&t[1], nx, ny, c->du[k * ncols + (zb - c->z0)], c->dv[k * ncols + (zb - c->z0)]);
+  field fd;
+  fd.yok = p;
+  double dua = c->du[k * ncols + (za - c->z0)], dva = c->dv[k * ncols + (za - c->z0)];
+  double dub = c->du[k * ncols + (zb - c->z0)], dvb = c->dv[k * ncols + (zb - c->z0)];
+  tab_fill(&t[0], nx, ny, dua, dva);
+  if (use_b) tab_fill(&t[1], nx, ny, dub, dvb);
+  if (use_b) field_fill(&fd, nx, ny, dua * (1 - w) + dub * w, dva * (1 - w) + dvb * w);
+  else field_fill(&fd, nx, ny, dua, dva);
   size_t es = dp_dtype_size(o->dtype);
   int64_t plane = nx * ny;
   for (int64_t tt = 0; tt < o->dim[3]; tt++) {
     const char *sa = (const char *)in->data + (size_t)((tt * in->dim[2] + za) * plane) * es;
     const char *sb = (const char *)in->data + (size_t)((tt * in->dim[2] + zb) * plane) * es;
     char *dst = (char *)o->data + (size_t)((tt * nz + k) * plane) * es;
-#define DP__RESLICE(fn, T) fn(c, (const T *)sa, (const T *)sb, &t[0], &t[1], w, use_b, (T *)dst, nx, ny)
+#define DP__RESLICE(fn, T) fn(c, (const T *)sa, (const T *)sb, &t[0], &t[1], &fd, w, use_b, (T *)dst, nx, ny)
     switch (o->dtype) {
       case DP_U8: DP__RESLICE(reslice_u8, uint8_t); break;
       case DP_I16: DP__RESLICE(reslice_i16, int16_t); break;
@@ -191,11 +200,12 @@ dp_status dp__restack(const dp_volume *stack, const dp__group *g, const dp__slic
   int nt = g->nt;
   const double *ipp0 = sl[g->idx[z0 * nt]].ipp;
   double d0 = g->pos[z0], d1 = g->pos[z1 - 1];
-  /* uniform step: the median step, adjusted so that both ends are kept */
+  /* uniform step: the median step, adjusted so that both ends are kept; a
+   * run of equal steps (split) keeps every slice at its own step */
   int nk = 1;
   double step = g->step > 0 ? g->step : 1.0;
   if (z1 - z0 > 1) {
-    nk = (int)lround((d1 - d0) / step) + 1;
+    nk = z0 > 0 || z1 < g->nz ? z1 - z0 : (int)lround((d1 - d0) / step) + 1;
     if (nk < 2) nk = 2;
     step = (d1 - d0) / (nk - 1);
   }

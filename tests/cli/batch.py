@@ -266,6 +266,17 @@ got = {k for k in tree(mo)}
 check(got == {"sub-01/ct.nii.gz", "sub-01/ct.json", "sub-01/ct_label.nii.gz", "sub-01/ct_label.json",
               "sub-02/ct.nii.gz", "sub-02/ct.json"}, f"manifest outputs {sorted(got)}")
 check(not os.path.exists(W("escape.nii.gz")) and not os.path.exists("/abs"), "nothing written outside the root")
+# the plan as JSON Lines (what the Snakefile reads)
+r = run("batch", "--manifest", W("m", "list.csv"), "-o", mo, "--dry-run", "--json")
+plan = [json.loads(x) for x in r.stdout.splitlines()]
+m_dir = W("m")
+check(r.returncode == 0 and [p["item"] for p in plan] == [1, 2, 3, 4, 5] and
+      plan[0] == {"item": 1, "input": os.path.join(m_dir, "../nii/ct1.nii.gz"), "label": os.path.join(m_dir, "../nii/lab.nii.gz"),
+                  "output": "sub-01/ct.nii.gz", "label_output": "sub-01/ct_label.nii.gz"} and
+      plan[1].get("series") == "1" and "error" in plan[2] and "label" not in plan[1],
+      f"--dry-run --json: {r.stdout}")
+r = run("batch", "--manifest", W("m", "list.csv"), "-o", mo, "--json")
+check(r.returncode == 2, "--json without --dry-run is a usage error")
 items, _ = log_items(os.path.join(mo, "batch-log.jsonl"))
 check([i["status"] for i in items] == ["written", "written", "failed", "failed", "failed"],
       f"manifest statuses {[i['status'] for i in items]}")

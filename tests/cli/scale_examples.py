@@ -10,7 +10,6 @@ single-machine outputs, byte for byte, and the failing item is logged by
 exactly one shard.  With "nextflow", docs/examples/main.nf runs on Nextflow's
 local executor instead (skipped when nextflow is not installed).
 """
-import hashlib
 import json
 import os
 import shutil
@@ -18,7 +17,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from testutil import Checks, fresh_dir, skip  # noqa: E402
+from testutil import Checks, fresh_dir, skip, tree  # noqa: E402
 
 cli, synth, work = sys.argv[1:4]
 mode = sys.argv[4] if len(sys.argv) > 4 else "shell"
@@ -30,16 +29,6 @@ if mode == "shell" and not shutil.which("parallel"):
     skip("GNU parallel is not installed (Debian package parallel)")
 fresh_dir(work)
 check = Checks()
-
-
-def tree(root):
-    out = {}
-    for d, _, files in os.walk(root):
-        for f in files:
-            rel = os.path.relpath(os.path.join(d, f), root)
-            if not rel.startswith("batch-log"):
-                out[rel] = hashlib.sha256(open(os.path.join(d, f), "rb").read()).hexdigest()
-    return out
 
 
 def failed_items(root):
@@ -84,18 +73,24 @@ if mode == "shell":
     out = os.path.join(work, "slurm")
     codes = []
     for k in range(1, 5):
-        e = dict(env, SLURM_ARRAY_TASK_ID=str(k), SLURM_ARRAY_TASK_COUNT="4", SLURM_CPUS_PER_TASK="1",
-                 MANIFEST=manifest, PIPELINE=pipeline, OUTROOT=out)
+        e = dict(env, SLURM_ARRAY_TASK_ID=str(k), SLURM_ARRAY_TASK_COUNT="4", SLURM_ARRAY_TASK_MIN="1",
+                 SLURM_ARRAY_TASK_MAX="4", SLURM_CPUS_PER_TASK="1", MANIFEST=manifest, PIPELINE=pipeline, OUTROOT=out)
         codes.append(subprocess.run(["bash", os.path.join(examples, "slurm_array.sbatch")], env=e,
                                     capture_output=True, text=True).returncode)
     check(sorted(codes) == [0, 0, 0, 1], f"slurm_array.sbatch tasks 1..4 exit {codes}")
     check(tree(out) == ref, "Slurm array (run locally), 4 tasks: the same outputs, byte for byte")
-    # a task rerun (as after a preempted job) redoes nothing
-    e = dict(env, SLURM_ARRAY_TASK_ID="2", SLURM_ARRAY_TASK_COUNT="4", MANIFEST=manifest, PIPELINE=pipeline,
-             OUTROOT=out)
-    subprocess.run(["bash", os.path.join(examples, "slurm_array.sbatch")], env=e, capture_output=True)
+    # one task resubmitted (--array=2: Slurm says 1 task, numbered 2) needs
+    # SHARDS; without it the script refuses rather than guess N
+    e = dict(env, SLURM_ARRAY_TASK_ID="2", SLURM_ARRAY_TASK_COUNT="1", SLURM_ARRAY_TASK_MIN="2",
+             SLURM_ARRAY_TASK_MAX="2", MANIFEST=manifest, PIPELINE=pipeline, OUTROOT=out)
+    r = subprocess.run(["bash", os.path.join(examples, "slurm_array.sbatch")], env=e, capture_output=True, text=True)
+    check(r.returncode == 2 and "SHARDS" in r.stderr, f"--array=2 without SHARDS: refused ({r.returncode} {r.stderr})")
+    # with it, the rerun (as after a preempted task) redoes nothing
+    r = subprocess.run(["bash", os.path.join(examples, "slurm_array.sbatch")], env=dict(e, SHARDS="4"),
+                       capture_output=True, text=True)
     last = [json.loads(x) for x in open(os.path.join(out, "batch-log-2-of-4.jsonl"))][-1]
-    check(last["written"] == 0 and last["up_to_date"] == 2, f"task 2 rerun: all up to date ({last})")
+    check(r.returncode == 0 and last["written"] == 0 and last["up_to_date"] == 2,
+          f"task 2 rerun with SHARDS=4: all up to date ({last})")
 else:
     out = os.path.join(work, "nextflow")
     r = subprocess.run(["nextflow", "run", os.path.join(examples, "main.nf"), "--manifest", manifest,

@@ -101,6 +101,11 @@ if niis:
     phantom_ok("uneven resampled", src + ".json", niis[0])
 niis, _, _ = convert("uneven_split", src, ["--uneven", "split"])
 check(len(niis) == 2, f"--uneven split gives {len(niis)} volumes")
+# each run of equal steps keeps its slices and its own step (5 at 2 mm, 7 at 3 mm)
+parts = [(nib.load(n).shape[2], round(float(nib.load(n).header.get_zooms()[2]), 4)) for n in niis]
+check(parts == [(5, 2.0), (7, 3.0)], f"--uneven split parts (slices, step): {parts}")
+for n in niis:
+    phantom_ok("uneven split " + os.path.basename(n), src + ".json", n)
 convert("uneven_error", src, ["--uneven", "error"], want_rc=1)
 src = make("missing", ["--phantom", "ramp", "--drop", "5,6"])
 scan = json.loads(run([cli, "scan", src, "--json"]).stdout)

@@ -1,10 +1,9 @@
 #define _POSIX_C_SOURCE 200809L
 /* dcmprep batch: one item, run in its own process (batch.h): the content
- * hash of what makes its outputs, the up-to-date check, load, pipeline,
- * atomic writes; and the removal of what a killed writer left. */
+ * hash of what makes its outputs (uptodate.h), the up-to-date check, load,
+ * pipeline, atomic writes; and the removal of what a killed writer left. */
 #include <dirent.h>
 #include <errno.h>
-#include <libdeflate.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,85 +11,14 @@
 #include <unistd.h>
 
 #include "cli/batch.h"
+#include "cli/uptodate.h"
 #include "core/internal.h"
-
-/* ---- content hash -------------------------------------------------------- */
-
-typedef struct {
-  uint32_t crc, adler;
-  uint64_t len;
-} chash;
-
-static void ch_init(chash *h) {
-  h->crc = 0;
-  h->adler = 1;
-  h->len = 0;
-}
-
-static void ch_update(chash *h, const void *p, size_t n) {
-  h->crc = libdeflate_crc32(h->crc, p, n);
-  h->adler = libdeflate_adler32(h->adler, p, n);
-  h->len += n;
-}
-
-static void ch_str(chash *h, const char *s) { ch_update(h, s ? s : "", strlen(s ? s : "") + 1); }
-
-static dp_status ch_file(chash *h, const char *path, unsigned char *buf, size_t bufsize) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return dp__error(DP_EIO, "%s: cannot open: %s", path, strerror(errno));
-  size_t n;
-  uint64_t total = 0;
-  while ((n = fread(buf, 1, bufsize, f)) > 0) {
-    ch_update(h, buf, n);
-    total += n;
-  }
-  int err = ferror(f);
-  fclose(f);
-  if (err) return dp__error(DP_EIO, "%s: cannot read", path);
-  ch_update(h, &total, sizeof total); /* file boundaries count */
-  return DP_OK;
-}
 
 /* ---- one item, in its own process --------------------------------------- */
 
 static int join(char *out, size_t size, const char *a, const char *b) {
   int n = snprintf(out, size, "%s/%s", a, b);
   return n < 0 || (size_t)n >= size;
-}
-
-/* The hash recorded in a sidecar, or "" when absent.  The key is written
- * last (after PrepSteps, which may be long), so the whole file is read. */
-static void sidecar_hash(const char *nifti, char *out, size_t size) {
-  out[0] = '\0';
-  char side[4400];
-  if (dp_sidecar_path(nifti, side, sizeof side) != DP_OK) return;
-  FILE *f = fopen(side, "rb");
-  if (!f) return;
-  char *buf = NULL;
-  long n = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
-  if (n >= 0 && n <= (64L << 20) && fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n + 1)))
-    buf[fread(buf, 1, (size_t)n, f)] = '\0';
-  fclose(f);
-  /* our own writer's layout: "BatchHash": "<hex>" (the last such key) */
-  const char *p = NULL;
-  for (const char *q = buf; q && (q = strstr(q, "\"BatchHash\"")); q++)
-    if (q == buf || q[-1] != '\\') p = q; /* a key, not text inside a string */
-  if (p) {
-    p += strlen("\"BatchHash\"");
-    while (*p == ' ' || *p == ':') p++;
-    if (*p++ == '"') {
-      size_t k = 0;
-      while (p[k] && p[k] != '"' && k + 1 < size) k++;
-      memcpy(out, p, k);
-      out[k] = '\0';
-    }
-  }
-  free(buf);
-}
-
-static int exists_file(const char *p) {
-  struct stat st;
-  return stat(p, &st) == 0 && S_ISREG(st.st_mode);
 }
 
 /* Creates the folders of rel (relative to root) one by one, refusing any
@@ -117,10 +45,6 @@ static dp_status make_parents(const char *root, const char *rel) {
   return DP_OK;
 }
 
-static int cmp_str(const void *a, const void *b) {
-  return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 /* Picks the item's series in set: its number, or the one volume series. */
 static dp_status pick_series(const dp_dicom_set *set, const batch_item *it, int *pick) {
   long want = 0;
@@ -140,42 +64,27 @@ static dp_status pick_series(const dp_dicom_set *set, const batch_item *it, int 
 }
 
 static dp_status hash_item(const batch_run *c, const batch_item *it, const dp_dicom_set *set, int pick,
-                           char *hex, size_t hexsize) {
-  chash h;
-  ch_init(&h);
-  ch_str(&h, "dcmprep");
-  ch_str(&h, dp_version());
-  ch_str(&h, dp_pipeline_text(c->pipe));
-  ch_str(&h, it->output);
-  ch_str(&h, it->label_output);
-  size_t bufsize = (size_t)1 << 20;
-  unsigned char *buf = malloc(bufsize);
-  if (!buf) return dp__error(DP_ENOMEM, "out of memory");
-  dp_status s = DP_OK;
-  if (set) {
-    int nf = dp_dicom_series_file_count(set, pick);
-    const char **files = malloc((size_t)(nf ? nf : 1) * sizeof *files);
-    if (!files) s = dp__error(DP_ENOMEM, "out of memory");
-    for (int k = 0; s == DP_OK && k < nf; k++) files[k] = dp_dicom_series_file(set, pick, k);
-    if (s == DP_OK) qsort(files, (size_t)nf, sizeof *files, cmp_str); /* frames repeat a file */
-    for (int k = 0; s == DP_OK && k < nf; k++)
-      if (k == 0 || strcmp(files[k], files[k - 1]) != 0) s = ch_file(&h, files[k], buf, bufsize);
-    free(files);
-  } else {
-    s = ch_file(&h, it->input, buf, bufsize);
-  }
+                           char hex[DP_CLI_HASH_HEX]) {
+  dp_cli_hash h;
+  dp_cli_hash_init(&h);
+  dp_cli_hash_str(&h, "dcmprep");
+  dp_cli_hash_str(&h, dp_version());
+  dp_cli_hash_str(&h, dp_pipeline_text(c->pipe));
+  dp_cli_hash_str(&h, it->output);
+  dp_cli_hash_str(&h, it->label_output);
+  dp_status s = set ? dp_cli_hash_series(&h, set, pick) : dp_cli_hash_file(&h, it->input);
   if (s == DP_OK && it->label && !dp_cli_is_dicom_label(it->label)) {
-    ch_str(&h, "label");
-    s = ch_file(&h, it->label, buf, bufsize);
+    dp_cli_hash_str(&h, "label");
+    s = dp_cli_hash_file(&h, it->label);
   } else if (s == DP_OK && it->label) {
     /* RTSTRUCT/SEG: every label object the label names (auto: those of the
      * input labelling this series), and the options drawing it */
     char opts[128];
     snprintf(opts, sizeof opts, "%g %g", c->labels.tolerance, c->labels.threshold);
-    ch_str(&h, "dicom label");
-    ch_str(&h, it->label);
-    ch_str(&h, c->labels.rois);
-    ch_str(&h, opts);
+    dp_cli_hash_str(&h, "dicom label");
+    dp_cli_hash_str(&h, it->label);
+    dp_cli_hash_str(&h, c->labels.rois);
+    dp_cli_hash_str(&h, opts);
     dp_dicom_set *own = NULL;
     const dp_dicom_set *ls = set;
     if (strcmp(it->label, "auto") != 0) {
@@ -186,13 +95,11 @@ static dp_status hash_item(const batch_run *c, const batch_item *it, const dp_di
     }
     for (int l = 0; s == DP_OK && ls && l < dp_dicom_set_label_count(ls); l++) {
       const dp_label_info *li = dp_dicom_set_label(ls, l);
-      if (own || li->image_series == pick) s = ch_file(&h, li->path, buf, bufsize);
+      if (own || li->image_series == pick) s = dp_cli_hash_file(&h, li->path);
     }
     dp_dicom_set_free(own);
   }
-  free(buf);
-  snprintf(hex, hexsize, "%08x%08x%012llx", (unsigned)h.crc, (unsigned)h.adler,
-           (unsigned long long)(h.len & 0xFFFFFFFFFFFFULL));
+  dp_cli_hash_hex(&h, hex);
   return s;
 }
 
@@ -203,7 +110,7 @@ char batch_run_item(const batch_run *c, const batch_item *it, char *msg, size_t 
   dp_dicom_set *own = NULL;
   const dp_dicom_set *set = it->set;
   int pick = it->set_index;
-  char img_path[4400], lab_path[4400] = "", hex[64] = "";
+  char img_path[4400], lab_path[4400] = "", hex[DP_CLI_HASH_HEX] = "";
   dp_volume *img = NULL, *lab = NULL;
   if (it->error) {
     snprintf(msg, msgsize, "%s", it->error);
@@ -222,15 +129,11 @@ char batch_run_item(const batch_run *c, const batch_item *it, char *msg, size_t 
     if (s == DP_OK) s = pick_series(own, it, &pick);
     set = own;
   }
-  if (s == DP_OK) s = hash_item(c, it, set, pick, hex, sizeof hex);
-  if (s == DP_OK && !c->force && exists_file(img_path) && (!it->label_output || exists_file(lab_path))) {
-    char had[64], had_lab[64] = "";
-    sidecar_hash(img_path, had, sizeof had);
-    if (it->label_output) sidecar_hash(lab_path, had_lab, sizeof had_lab);
-    if (strcmp(had, hex) == 0 && (!it->label_output || strcmp(had_lab, hex) == 0)) {
-      dp_dicom_set_free(own);
-      return 'S';
-    }
+  if (s == DP_OK) s = hash_item(c, it, set, pick, hex);
+  if (s == DP_OK && !c->force && dp_cli_up_to_date(img_path, "BatchHash", hex) &&
+      (!it->label_output || dp_cli_up_to_date(lab_path, "BatchHash", hex))) {
+    dp_dicom_set_free(own);
+    return 'S';
   }
   if (s == DP_OK) {
     if (set) {

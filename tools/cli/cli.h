@@ -73,7 +73,8 @@ int dp_cli_is_dicom_label(const char *label);
 typedef struct dp_cli_dicom_opts {
   const char *output, *name, *series;
   int all, gz, level, nifti2, no_sidecar, quiet;
-  int durable; /* --fsync */
+  int durable;   /* --fsync */
+  int overwrite; /* rewrite up-to-date outputs; replace any file at the name */
   dp_dicom_load_opts load;
   dp_cli_label_opts labels;
 } dp_cli_dicom_opts;
@@ -87,6 +88,14 @@ int dp_cli_label_run_image(dp_cli_label_run *r, int series, const dp_volume *img
                            const dp_cli_dicom_opts *o);
 /* Adds what it wrote to *written and what failed to *failed, then frees r. */
 void dp_cli_label_run_finish(dp_cli_label_run *r, const dp_cli_dicom_opts *o, int *written, int *failed);
+/* For reruns (convert_slot.h): adds to h the contents of the label objects
+ * that label series i and the label options (nothing with --labels none). */
+struct dp_cli_hash;
+dp_status dp_cli_label_run_hash(const dp_cli_label_run *r, int series, const dp_cli_dicom_opts *o,
+                                struct dp_cli_hash *h);
+/* 1 when every label object of series i has an output beside the image at
+ * candidate name cand (or there are none, or --labels none). */
+int dp_cli_label_run_present(const dp_cli_label_run *r, int series, const dp_cli_dicom_opts *o, const char *cand);
 
 /* Loads the one input volume of prep and preview: a NIfTI file (.nii,
  * .nii.gz; scl_slope/scl_inter applied), or a DICOM folder/file holding one

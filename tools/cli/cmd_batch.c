@@ -61,6 +61,9 @@ static const char intro[] =
     "  --no-gz               write .nii instead of .nii.gz\n"
     "  --force               redo items even when their outputs are up to date\n"
     "  --dry-run             print the plan (item, input, output) and stop\n"
+    "  --json                with --dry-run: the plan as JSON Lines, one object\n"
+    "                        per item (item, input, series, label, output,\n"
+    "                        label_output, error: members present when set)\n"
     DP_CLI_LIMITS_HELP
     "                        (per item: each runs in its own process)\n"
     "  --fsync               sync every output to disk before it counts as done\n"
@@ -76,7 +79,7 @@ static void print_help(FILE *f) { fputs(intro, f); }
 
 typedef struct {
   const char *outroot, *manifest, *pipeline_path, *log_path;
-  int jobs, threads, gz, force, dry_run, quiet, fsync;
+  int jobs, threads, gz, force, dry_run, json, quiet, fsync;
   int shard_k, shard_n;
   dp_pipeline *pipe;
   int label_auto;           /* --label auto */
@@ -84,7 +87,7 @@ typedef struct {
 } batch_opts;
 
 enum { OPT_MANIFEST = 900, OPT_PIPELINE, OPT_THREADS, OPT_SHARD, OPT_LOG, OPT_NO_GZ, OPT_FORCE,
-       OPT_DRY_RUN, OPT_MAX_VOXELS, OPT_MAX_MEMORY, OPT_FSYNC, OPT_LABEL, OPT_LABEL_OPT };
+       OPT_DRY_RUN, OPT_MAX_VOXELS, OPT_MAX_MEMORY, OPT_FSYNC, OPT_LABEL, OPT_LABEL_OPT, OPT_JSON };
 
 static int parse(int argc, char **argv, batch_opts *o) {
   static const struct option lo[] = {
@@ -99,6 +102,7 @@ static int parse(int argc, char **argv, batch_opts *o) {
       {"label", required_argument, NULL, OPT_LABEL},   {"roi", required_argument, NULL, OPT_LABEL_OPT},
       {"contour-tolerance", required_argument, NULL, OPT_LABEL_OPT},
       {"seg-threshold", required_argument, NULL, OPT_LABEL_OPT},
+      {"json", no_argument, NULL, OPT_JSON},
       {"help", no_argument, NULL, 'h'},                {NULL, 0, NULL, 0}};
   int c, rc = 0, li = 0;
   o->labels = (dp_cli_label_opts)DP_CLI_LABEL_OPTS_INIT;
@@ -135,6 +139,7 @@ static int parse(int argc, char **argv, batch_opts *o) {
       case OPT_NO_GZ: o->gz = 0; break;
       case OPT_FORCE: o->force = 1; break;
       case OPT_DRY_RUN: o->dry_run = 1; break;
+      case OPT_JSON: o->json = 1; break;
       case OPT_MAX_VOXELS: rc = dp_cli_take_limit(&dp_cli_batch, "max-voxels", optarg); break;
       case OPT_MAX_MEMORY: rc = dp_cli_take_limit(&dp_cli_batch, "max-memory", optarg); break;
       case OPT_FSYNC: o->fsync = 1; break;
@@ -154,6 +159,7 @@ static int parse(int argc, char **argv, batch_opts *o) {
   if (o->manifest && optind < argc)
     return dp_cli_usage_error(&dp_cli_batch, "give INPUTs or --manifest, not both");
   if (!o->manifest && optind == argc) return dp_cli_usage_error(&dp_cli_batch, "no INPUT and no --manifest");
+  if (o->json && !o->dry_run) return dp_cli_usage_error(&dp_cli_batch, "--json goes with --dry-run");
   return 0;
 }
 
@@ -210,6 +216,33 @@ static void draw(const progress *p, int running) {
   fflush(stderr);
 }
 
+/* The item's plan: number, input, series, label, outputs. */
+static void json_item(dp__json *j, const batch_item *it) {
+  dp__json_int(j, "item", it->index + 1);
+  dp__json_str(j, "input", it->input);
+  if (it->series) dp__json_str(j, "series", it->series);
+  if (it->label) dp__json_str(j, "label", it->label);
+  dp__json_str(j, "output", it->output);
+  if (it->label_output) dp__json_str(j, "label_output", it->label_output);
+}
+
+/* --dry-run --json: one line per item. */
+static void print_plan_json(const batch_item *it) {
+  dp__json j;
+  dp__json_init(&j, 0);
+  dp__json_begin_object(&j, NULL);
+  json_item(&j, it);
+  if (it->error) dp__json_str(&j, "error", it->error);
+  dp__json_end_object(&j);
+  char *text = NULL;
+  size_t n = 0;
+  if (dp__json_finish(&j, &text, &n) == DP_OK) {
+    while (n > 0 && text[n - 1] == '\n') n--;
+    printf("%.*s\n", (int)n, text);
+  }
+  free(text);
+}
+
 static void log_line(FILE *log, const char *event, const batch_item *it, const char *status, double secs,
                      const char *error, const char *warn, const batch_opts *o) {
   if (!log) return;
@@ -229,12 +262,7 @@ static void log_line(FILE *log, const char *event, const batch_item *it, const c
     dp__json_str(&j, "shard", sh);
   }
   if (it) {
-    dp__json_int(&j, "item", it->index + 1);
-    dp__json_str(&j, "input", it->input);
-    if (it->series) dp__json_str(&j, "series", it->series);
-    if (it->label) dp__json_str(&j, "label", it->label);
-    dp__json_str(&j, "output", it->output);
-    if (it->label_output) dp__json_str(&j, "label_output", it->label_output);
+    json_item(&j, it);
     dp__json_str(&j, "status", status);
     dp__json_num(&j, "seconds", secs);
     if (error) dp__json_str(&j, "error", error);
@@ -333,6 +361,10 @@ static int run(int argc, char **argv) {
   if (!rc && o.dry_run) {
     for (int k = 0; k < nmine; k++) {
       const batch_item *it = &plan.items[mine[k]];
+      if (o.json) {
+        print_plan_json(it);
+        continue;
+      }
       printf("%d\t%s%s%s\t%s%s%s%s%s\n", it->index + 1, it->input, it->series ? " series " : "",
              it->series ? it->series : "", it->output, it->label_output ? "\t" : "",
              it->label_output ? it->label_output : "", it->error ? "\terror: " : "", it->error ? it->error : "");

@@ -1,4 +1,5 @@
 /* dcmprep convert: write a volume as NIfTI (+ JSON sidecar). */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "cli/uptodate.h"
 
 static const char usage[] =
     "usage: dcmprep convert DICOM_PATH... -o DIR [options]\n"
@@ -17,13 +19,26 @@ static const char usage[] =
     "unless --all.  Gantry tilt and uneven slice spacing are detected from the\n"
     "slice positions and, by default, resampled (one linear interpolation from\n"
     "the true positions); see --tilt and --uneven.  Output names come from\n"
-    "--name with every field reduced to [A-Za-z0-9._-]; they never leave DIR and\n"
-    "collisions get a suffix.\n"
+    "--name with every field reduced to [A-Za-z0-9._-]; they never leave DIR.\n"
+    "\n"
+    "Reruns behave like a build tool: each sidecar records ConvertHash, a hash\n"
+    "of the series' file contents, the settings that shape the output and the\n"
+    "dcmprep version.  Converting a series into a folder that holds its\n"
+    "up-to-date outputs does nothing; outputs of the same series that are out\n"
+    "of date (another setting, changed files) are replaced.  A name held by\n"
+    "another series, or by a file dcmprep did not write, is never replaced:\n"
+    "the series gets NAME_2, NAME_3, ... (the first free one, deciding series\n"
+    "by series in scan order, so a rerun finds each at the same name).\n"
+    "--overwrite rewrites outputs even when they are up to date and replaces\n"
+    "whatever file holds the name.  Without sidecars nothing records what\n"
+    "made a file: existing files then count as another series'.\n"
     "\n"
     "NIfTI: re-encodes (.nii <-> .nii.gz, NIfTI-1 <-> NIfTI-2).  OUTPUT is a file\n"
-    "name ending in .nii or .nii.gz, or an existing folder.  Voxel values, type\n"
-    "and affine are kept exactly; scl_slope/scl_inter are carried over unless\n"
-    "--apply-scaling.\n"
+    "name ending in .nii or .nii.gz, or a folder (an existing one, whatever its\n"
+    "name ends with, or a name ending in /).  Voxel values, type and affine are\n"
+    "kept exactly; scl_slope/scl_inter are carried over unless --apply-scaling.\n"
+    "An output whose sidecar records the ConvertHash this run would give is up\n"
+    "to date and left alone (unless --overwrite); otherwise it is replaced.\n"
     "\n"
     "Outputs are written to a temporary file and renamed, so an interrupted run\n"
     "never leaves a partial file.  They are not synced to disk (as dcm2niix):\n"
@@ -55,9 +70,12 @@ static const char usage[] =
     DP_CLI_LABEL_HELP
     "\n"
     "options:\n"
-    "  -o, --output PATH     output file or folder (required)\n"
+    "  -o, --output PATH     output file or folder (required); an existing folder\n"
+    "                        is a folder whatever its name ends with\n"
+    "  --overwrite           write even when the outputs are up to date, and\n"
+    "                        replace any file that holds an output's name\n"
     "  --no-gz               write .nii (only when OUTPUT is a folder)\n"
-    "  --level N             gzip level 1..12 (libdeflate's scale; default 6,\n"
+    "  --level N             gzip level 1..12 (libdeflate's scale; default 4,\n"
     "                        or 7 on highly compressible blocks)\n"
     "  --nifti2              write NIfTI-2 (default: NIfTI-1 unless a dimension\n"
     "                        exceeds 32767)\n"
@@ -73,13 +91,20 @@ static const char usage[] =
 
 typedef struct {
   const char *output;
-  int no_gz, level, nifti2, apply_scaling, no_sidecar, threads, quiet, fsync;
+  int no_gz, level, nifti2, apply_scaling, no_sidecar, threads, quiet, fsync, overwrite;
   dp_cli_dicom_opts dicom;
 } convert_opts;
 
 static int is_dir(const char *p) {
   struct stat st;
   return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* A folder: one that exists, whatever its name ends with, or a name ending
+ * in '/'. */
+static int is_folder_name(const char *p) {
+  size_t n = strlen(p);
+  return is_dir(p) || (n > 0 && p[n - 1] == '/');
 }
 
 /* OUTPUT folder + INPUT's file name with its NIfTI suffix replaced. */
@@ -91,6 +116,23 @@ static int output_name(const char *input, const convert_opts *o, char *out, size
   else if (n >= 4 && strcmp(base + n - 4, ".nii") == 0) n -= 4;
   int w = snprintf(out, size, "%s/%.*s%s", o->output, (int)n, base, o->no_gz ? ".nii" : ".nii.gz");
   return w > 0 && (size_t)w < size ? 0 : -1;
+}
+
+/* The hash of a NIfTI conversion: the input's contents and what shapes the
+ * output (its kind from the name, version, level, scaling). */
+static dp_status nifti_hash(const char *input, const char *out, const convert_opts *o, char hex[DP_CLI_HASH_HEX]) {
+  char text[128];
+  size_t n = strlen(out);
+  int gz = n >= 3 && strcmp(out + n - 3, ".gz") == 0;
+  snprintf(text, sizeof text, "gz %d nifti2 %d level %d scaling %d", gz, o->nifti2, o->level, o->apply_scaling);
+  dp_cli_hash h;
+  dp_cli_hash_init(&h);
+  dp_cli_hash_str(&h, "dcmprep convert nifti");
+  dp_cli_hash_str(&h, dp_version());
+  dp_cli_hash_str(&h, text);
+  dp_status s = dp_cli_hash_file(&h, input);
+  dp_cli_hash_hex(&h, hex);
+  return s;
 }
 
 static int parse(int argc, char **argv, convert_opts *o) {
@@ -106,7 +148,7 @@ static int parse(int argc, char **argv, convert_opts *o) {
       {"max-voxels", required_argument, NULL, 'V'}, {"max-memory", required_argument, NULL, 'M'},
       {"roi", required_argument, NULL, 'L'},    {"labels", required_argument, NULL, 'L'},
       {"contour-tolerance", required_argument, NULL, 'L'}, {"seg-threshold", required_argument, NULL, 'L'},
-      {NULL, 0, NULL, 0}};
+      {"overwrite", no_argument, NULL, 'W'},    {NULL, 0, NULL, 0}};
   int li = 0;
   long v;
   int c;
@@ -153,6 +195,7 @@ static int parse(int argc, char **argv, convert_opts *o) {
         break;
       case 'K': o->dicom.load.keep_phi = 1; break;
       case 'F': o->fsync = 1; break;
+      case 'W': o->overwrite = 1; break;
       case 'V':
       case 'M': {
         int r = dp_cli_take_limit(&dp_cli_convert, c == 'V' ? "max-voxels" : "max-memory", optarg);
@@ -166,13 +209,13 @@ static int parse(int argc, char **argv, convert_opts *o) {
   if (!o->output) return dp_cli_usage_error(&dp_cli_convert, "-o OUTPUT is required");
   if (optind >= argc) return dp_cli_usage_error(&dp_cli_convert, "no INPUT given");
   if (optind != argc - 1 || !dp_cli_is_nifti_name(argv[optind])) {
-    if (dp_cli_is_nifti_name(o->output))
+    if (!is_folder_name(o->output) && dp_cli_is_nifti_name(o->output))
       return dp_cli_usage_error(&dp_cli_convert, "DICOM input needs an output folder, not '%s'", o->output);
     return 1; /* DICOM mode */
   }
-  if (!is_dir(o->output) && !dp_cli_is_nifti_name(o->output))
+  if (!is_folder_name(o->output) && !dp_cli_is_nifti_name(o->output))
     return dp_cli_usage_error(&dp_cli_convert, "OUTPUT '%s' is neither a folder nor a .nii/.nii.gz name", o->output);
-  if (o->no_gz && !is_dir(o->output))
+  if (o->no_gz && !is_folder_name(o->output))
     return dp_cli_usage_error(&dp_cli_convert, "--no-gz applies when OUTPUT is a folder; name the file .nii instead");
   return 0;
 }
@@ -210,7 +253,16 @@ static int run(int argc, char **argv) {
   o.dicom.labels = (dp_cli_label_opts)DP_CLI_LABEL_OPTS_INIT;
   int rc = parse(argc, argv, &o);
   if (rc < 0) return DP_EXIT_OK; /* --help */
+  if (rc > 1) return rc; /* usage error */
   dp_cli_setup_logging(o.quiet);
+  int folder = rc == 1 || is_folder_name(o.output);
+  char outdir[4096];
+  size_t dn = strlen(o.output);
+  while (dn > 1 && o.output[dn - 1] == '/') dn--; /* "out/" names the folder "out" */
+  if (folder && dn < sizeof outdir) {
+    snprintf(outdir, sizeof outdir, "%.*s", (int)dn, o.output);
+    o.output = outdir;
+  }
   if (rc == 1) {
     o.dicom.output = o.output;
     o.dicom.gz = !o.no_gz;
@@ -219,16 +271,23 @@ static int run(int argc, char **argv) {
     o.dicom.no_sidecar = o.no_sidecar;
     o.dicom.durable = o.fsync;
     o.dicom.quiet = o.quiet;
+    o.dicom.overwrite = o.overwrite;
     o.dicom.load.threads = o.threads;
     return dp_cli_convert_dicom(argc - optind, argv + optind, &o.dicom);
   }
-  if (rc) return rc;
   const char *input = argv[optind];
-  char out[4096];
-  if (is_dir(o.output)) {
+  char out[4096], hex[DP_CLI_HASH_HEX] = "";
+  if (folder) {
+    if (mkdir(o.output, 0777) != 0 && errno != EEXIST)
+      return dp_cli_fail("cannot create output folder %s: %s", o.output, strerror(errno));
     if (output_name(input, &o, out, sizeof out)) return dp_cli_fail("output path too long");
   } else {
     snprintf(out, sizeof out, "%s", o.output);
+  }
+  if (!o.no_sidecar && nifti_hash(input, out, &o, hex) != DP_OK) hex[0] = '\0'; /* the read says why */
+  if (hex[0] && !o.overwrite && dp_cli_up_to_date(out, "ConvertHash", hex)) {
+    if (!o.quiet) fprintf(stderr, "dcmprep: %s is up to date\n", out);
+    return DP_EXIT_OK;
   }
   dp_nifti_read_opts ro = DP_NIFTI_READ_OPTS_INIT;
   ro.apply_scaling = o.apply_scaling;
@@ -241,6 +300,11 @@ static int run(int argc, char **argv) {
    * way it is not sidecar metadata. */
   dp_volume_meta_remove(v, "nifti_scl_slope");
   dp_volume_meta_remove(v, "nifti_scl_inter");
+  if (hex[0]) s = dp_volume_meta_set_str(v, "ConvertHash", hex);
+  if (s != DP_OK) {
+    dp_volume_free(v);
+    return dp_cli_fail_status(s, input);
+  }
   rc = write_outputs(v, &ni, out, &o);
   dp_volume_free(v);
   return rc;

@@ -6,7 +6,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <dirent.h>
+
 #include "cli/cli.h"
+#include "cli/convert_slot.h"
+#include "cli/uptodate.h"
 
 struct dp_cli_label_run {
   const dp_dicom_set *set;
@@ -207,4 +211,52 @@ void dp_cli_label_run_finish(dp_cli_label_run *r, const dp_cli_dicom_opts *o, in
   *failed += r->failed;
   free(r->drawn);
   free(r);
+}
+
+dp_status dp_cli_label_run_hash(const dp_cli_label_run *r, int series, const dp_cli_dicom_opts *o,
+                                struct dp_cli_hash *h) {
+  if (!r || o->labels.off) return DP_OK;
+  char text[256];
+  snprintf(text, sizeof text, "labels layout %d tolerance %.17g threshold %.17g", (int)o->labels.layout,
+           o->labels.tolerance, o->labels.threshold);
+  dp_cli_hash_str(h, text);
+  dp_cli_hash_str(h, o->labels.rois);
+  for (int i = 0; i < dp_dicom_set_label_count(r->set); i++) {
+    const dp_label_info *li = dp_dicom_set_label(r->set, i);
+    if (li->image_series != series) continue;
+    dp_status s = dp_cli_hash_file(h, li->path);
+    if (s != DP_OK) return s;
+  }
+  return DP_OK;
+}
+
+/* Some file of dir starts with prefix and goes on with '.' or '_'. */
+static int has_output(const char *dir, const char *prefix) {
+  DIR *d = opendir(dir);
+  size_t n = strlen(prefix);
+  int found = 0;
+  for (struct dirent *e; d && !found && (e = readdir(d));)
+    found = !strncmp(e->d_name, prefix, n) && (e->d_name[n] == '.' || e->d_name[n] == '_');
+  if (d) closedir(d);
+  return found;
+}
+
+int dp_cli_label_run_present(const dp_cli_label_run *r, int series, const dp_cli_dicom_opts *o, const char *cand) {
+  if (!r || o->labels.off) return 1;
+  char path[4400], stem[4400], prefix[4500];
+  const char *ext;
+  /* labels sit beside the single output, or beside each part: part 1's will do */
+  if (convert_path(o, cand, 0, path, sizeof path) || (!dp_cli_is_file(path) &&
+                                                      convert_path(o, cand, 1, path, sizeof path)))
+    return 0;
+  split_ext(path, stem, sizeof stem, &ext);
+  const char *base = strrchr(stem, '/');
+  base = base ? base + 1 : stem;
+  for (int i = 0, ordinal = 0; i < dp_dicom_set_label_count(r->set); i++) {
+    if (dp_dicom_set_label(r->set, i)->image_series != series) continue;
+    ordinal++;
+    snprintf(prefix, sizeof prefix, ordinal > 1 ? "%s_label%d" : "%s_label", base, ordinal);
+    if (!has_output(o->output, prefix)) return 0;
+  }
+  return 1;
 }
