@@ -19,6 +19,9 @@ usage: convert_rerun.py DCMPREP SYNTH WORKDIR
   NIfTI input), and so is a name ending in '/'.
 - NIfTI input: an up-to-date output is left alone; a changed setting
   rewrites it.
+- A series with an RT Structure Set: the rerun leaves image and label
+  alone; a changed RTSTRUCT, another label option, or a deleted label file
+  makes the series out of date, and it is converted again in place.
 """
 import hashlib
 import json
@@ -189,4 +192,36 @@ check(open(nfile, "rb").read(4) == (540).to_bytes(4, "little"), "NIfTI: a change
 st = os.stat(nfile)
 run("convert", nii, "-o", nfile, "-q", "--nifti2", "--overwrite")
 check(os.stat(nfile).st_ino != st.st_ino, "NIfTI --overwrite rewrites an up-to-date output")
+# --- a series with an RT Structure Set ------------------------------------------
+lab = os.path.join(work, "lab")
+r = subprocess.run([synth, "-o", lab, "--rows", "20", "--cols", "24", "--slices", "8", "--series-number", "7",
+                    "--rtstruct", os.path.join(lab, "rs.dcm")], capture_output=True, text=True)
+check(r.returncode == 0, f"synthetic series with RTSTRUCT: {r.stderr}")
+lout = os.path.join(work, "lout")
+r = run("convert", lab, "-o", lout, "-q", "--name", "s")
+labelled = state(lout)
+check(r.returncode == 0 and "s_label.nii.gz" in labelled and "s.nii.gz" in labelled,
+      f"labelled series converted: {sorted(labelled)} {r.stderr}")
+r = run("convert", lab, "-o", lout, "--name", "s")
+check(state(lout) == labelled and "up to date" in r.stdout, f"labelled rerun: nothing touched ({r.stdout!r})")
+r = run("convert", lab, "-o", lout, "-q", "--name", "s", "--labels", "onehot")
+now = state(lout)
+check(sorted(now) == sorted(labelled) and now["s_label.nii.gz"][2] != labelled["s_label.nii.gz"][2],
+      f"another label option: converted again in place ({sorted(now)})")
+run("convert", lab, "-o", lout, "-q", "--name", "s")
+check(digests(lout) == {k: v[2] for k, v in labelled.items()}, "back to the default layout: the first bytes")
+os.remove(os.path.join(lout, "s_label.nii.gz"))
+os.remove(os.path.join(lout, "s_label.json"))
+r = run("convert", lab, "-o", lout, "-q", "--name", "s")
+check(digests(lout) == {k: v[2] for k, v in labelled.items()}, f"a deleted label is written again: {sorted(os.listdir(lout))}")
+rs = os.path.join(lab, "rs.dcm")
+data = bytearray(open(rs, "rb").read())
+at = data.find(b"sphere")
+if check(at > 0, "the RTSTRUCT names its sphere"):
+    data[at:at + 6] = b"spherE"  # the same geometry, another ROI name: new bytes
+    open(rs, "wb").write(bytes(data))
+    r = run("convert", lab, "-o", lout, "--name", "s")
+    check(r.returncode == 0 and "up to date" not in r.stdout and sorted(os.listdir(lout)) == sorted(labelled),
+          f"a changed RTSTRUCT: converted again in place ({r.stdout!r}, {sorted(os.listdir(lout))})")
+    check("spherE" in open(os.path.join(lout, "s_label.json")).read(), "the new ROI name is in the label map")
 check.done("convert reruns")
