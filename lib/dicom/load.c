@@ -7,7 +7,8 @@
 
 #include "core/convert.h"
 #include "core/internal.h"
-#include "dicom/dcmtk_bridge.h"
+#include "dicom/dcmtk/header_read.h"
+#include "dicom/dcmtk/pixel_decode.h"
 #include "dicom/restack.h"
 #include "dicom/set.h"
 

@@ -8,7 +8,7 @@
 
 #include "core/internal.h"
 #include "dicom/dcmtk/label_read.h"
-#include "dicom/dcmtk_bridge.h"
+#include "dicom/dcmtk/header_read.h"
 #include "dicom/set.h"
 #include "labels/match.h"
 

@@ -13,7 +13,7 @@
 
 #include "core/internal.h"
 #include "dcmprep/dcmprep.h"
-#include "dicom/dcmtk_bridge.h"
+#include "dicom/dcmtk/dataset_write.h"
 #include "geometry.h"
 #include "options.h"
 #include "truth.h"

@@ -71,9 +71,24 @@ inline DcmItem *first(DcmItem *it, const DcmTagKey &tag) {
   return s && s->card() > 0 ? s->getItem(0) : nullptr;
 }
 
+// The header reader's text of an attribute into a fixed buffer ("" when
+// absent; all values joined by backslashes when all is true).
+inline void get_str(DcmItem *it, const DcmTagKey &tag, char *out, size_t size, bool all = false) {
+  OFString s;
+  out[0] = '\0';
+  OFCondition c = all ? it->findAndGetOFStringArray(tag, s) : it->findAndGetOFString(tag, s);
+  if (c.good()) std::snprintf(out, size, "%s", s.c_str());
+}
+
+// An unsigned short (US) attribute, or fallback.
+inline int get_us(DcmItem *it, const DcmTagKey &tag, int fallback) {
+  Uint16 v;
+  return it->findAndGetUint16(tag, v).good() ? (int)v : fallback;
+}
+
 // Saves ff at path in transfer syntax ts atomically: a temporary file in the
 // same folder, renamed over path (removed on failure).  DP_EIO with the
-// reason.  Defined in dcmtk_bridge.cc.
+// reason.  Defined in dataset_write.cc.
 dp_status save_atomic(DcmFileFormat &ff, const char *path, E_TransferSyntax ts);
 
 }  // namespace dp_dcm

@@ -15,7 +15,7 @@
 
 #include "core/internal.h"
 #include "dicom/dcmtk/dcm_util.h"
-#include "dicom/dcmtk_bridge.h"
+#include "dicom/dcmtk/toolkit.h"
 
 static const char k_rtstruct[] = "1.2.840.10008.5.1.4.1.1.481.3";
 static const char k_seg[] = "1.2.840.10008.5.1.4.1.1.66.4";

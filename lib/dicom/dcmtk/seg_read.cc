@@ -21,7 +21,7 @@
 
 #include "core/internal.h"
 #include "dicom/dcmtk/dcm_util.h"
-#include "dicom/dcmtk_bridge.h"
+#include "dicom/dcmtk/toolkit.h"
 #include "labels/seg_pixels.h"
 
 namespace {
