@@ -11,6 +11,7 @@
 #include "parallel.h"
 #include "nifti.h"
 #include "dicom.h"
+#include "input.h"
 #include "warp.h"
 #include "geometry.h"
 #include "elastic.h"

@@ -31,12 +31,6 @@ typedef struct dp_cli_dicom_opts {
   dp_dicom_load_opts load;
 } dp_cli_dicom_opts;
 
-/* Loads the one input volume of prep and preview: a NIfTI file (.nii,
- * .nii.gz; scl_slope/scl_inter applied), or a DICOM folder/file holding one
- * volume series, or the one numbered `series` (may be NULL).  The caller
- * frees *out. */
-dp_status dp_cli_load_input(const char *input, const char *series, int threads, dp_volume **out);
-
 /* Prints every step and setting of the pipeline table (dp_step_table) as
  * help lines. */
 void dp_cli_print_steps(FILE *f);

@@ -211,7 +211,7 @@ static int run(int argc, char **argv) {
   input_stem(input, stem, sizeof stem);
   o.st.name_hash = dp_rng_hash_str(stem);
   dp_volume *img = NULL, *lab = NULL;
-  dp_status s = dp_cli_load_input(input, o.series, o.threads, &img);
+  dp_status s = dp_load_input(input, o.series, o.threads, &img);
   if (s != DP_OK) rc = dp_cli_fail_status(s, input);
   if (!rc && o.label && (s = dp_nifti_read(o.label, NULL, &lab, NULL)) != DP_OK)
     rc = dp_cli_fail_status(s, o.label);

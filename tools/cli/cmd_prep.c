@@ -152,7 +152,7 @@ static int run(int argc, char **argv) {
   dp_cli_setup_logging(o.quiet);
   const char *input = argv[optind];
   dp_volume *img = NULL, *lab = NULL;
-  dp_status s = dp_cli_load_input(input, o.series, o.threads, &img);
+  dp_status s = dp_load_input(input, o.series, o.threads, &img);
   if (s != DP_OK) {
     dp_pipeline_free(o.pipe);
     return dp_cli_fail_status(s, input);

@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "io/json.h"
 
 static const char usage[] =
     "usage: dcmprep scan PATH... [--json] [--skipped]\n"
@@ -24,56 +23,12 @@ static const char usage[] =
     "  -h, --help    show this help\n";
 
 static int print_json(const dp_dicom_set *set) {
-  dp__json j;
-  dp__json_init(&j, 1);
-  dp__json_begin_object(&j, NULL);
-  dp__json_begin_array(&j, "series");
-  for (int i = 0; i < dp_dicom_set_series_count(set); i++) {
-    const dp_series_info *s = dp_dicom_set_series(set, i);
-    dp__json_begin_object(&j, NULL);
-    dp__json_int(&j, "index", s->index);
-    dp__json_int(&j, "number", s->number);
-    dp__json_str(&j, "description", s->description);
-    dp__json_str(&j, "modality", s->modality);
-    dp__json_str(&j, "kind", dp_series_kind_name(s->kind));
-    dp__json_str(&j, "uid", s->uid);
-    dp__json_int(&j, "images", s->nimages);
-    dp__json_int(&j, "files", s->nfiles);
-    dp__json_begin_array(&j, "dims");
-    for (int d = 0; d < 4; d++) dp__json_int(&j, NULL, s->dim[d]);
-    dp__json_end_array(&j);
-    dp__json_begin_array(&j, "spacing");
-    for (int d = 0; d < 3; d++) dp__json_num(&j, NULL, s->spacing[d]);
-    dp__json_end_array(&j);
-    dp__json_str(&j, "orientation", s->orientation);
-    dp__json_num(&j, "tilt_deg", s->tilt_deg);
-    dp__json_bool(&j, "uneven", s->uneven);
-    dp__json_int(&j, "missing_slices", s->missing_slices);
-    dp__json_int(&j, "duplicate_positions", s->duplicate_positions);
-    dp__json_num(&j, "min_step", s->min_step);
-    dp__json_num(&j, "max_step", s->max_step);
-    dp__json_int(&j, "echo", s->echo);
-    dp__json_str(&j, "warnings", s->warnings);
-    dp__json_end_object(&j);
-  }
-  dp__json_end_array(&j);
-  dp__json_begin_array(&j, "skipped");
-  for (int i = 0; i < dp_dicom_set_skipped_count(set); i++) {
-    const char *p, *r;
-    dp_dicom_set_skipped(set, i, &p, &r);
-    dp__json_begin_object(&j, NULL);
-    dp__json_str(&j, "file", p);
-    dp__json_str(&j, "reason", r);
-    dp__json_end_object(&j);
-  }
-  dp__json_end_array(&j);
-  dp__json_end_object(&j);
   char *text;
   size_t len;
-  dp_status st = dp__json_finish(&j, &text, &len);
+  dp_status st = dp_dicom_set_json(set, &text, &len);
   if (st != DP_OK) return dp_cli_fail_status(st, "json");
   fwrite(text, 1, len, stdout);
-  free(text);
+  dp_free(text);
   return DP_EXIT_OK;
 }
 

@@ -1,11 +1,36 @@
-/* Loading the one input volume of prep and preview: a NIfTI file, or the one
- * volume series (or the one numbered --series) of a DICOM folder/file. */
+/* One input volume by path: a NIfTI file, or the one volume series (or the
+ * one numbered series) of a DICOM folder/file. */
+#include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
-#include "cli/cli.h"
 #include "core/internal.h"
+#include "dcmprep/dicom.h"
+#include "dcmprep/input.h"
+#include "dcmprep/nifti.h"
+
+static int ends_with(const char *s, const char *suffix) {
+  size_t n = strlen(s), m = strlen(suffix);
+  return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+int dp_is_nifti_name(const char *path) {
+  return path && (ends_with(path, ".nii") || ends_with(path, ".nii.gz"));
+}
+
+static int parse_series(const char *s, long *out) {
+  char *end = NULL;
+  errno = 0;
+  long v = strtol(s, &end, 10);
+  if (errno || end == s || *end != '\0' || v < -2147483647L || v > 2147483647L) return -1;
+  *out = v;
+  return 0;
+}
 
 static dp_status load_dicom(const char *path, const char *series, int threads, dp_volume **out) {
+  long want = -1;
+  if (series && parse_series(series, &want))
+    return dp__error(DP_EINVAL, "--series %s is not a series number", series);
   dp_dicom_scan_opts so = DP_DICOM_SCAN_OPTS_INIT;
   so.threads = threads;
   dp_dicom_set *set = NULL;
@@ -13,11 +38,6 @@ static dp_status load_dicom(const char *path, const char *series, int threads, d
   dp_status s = dp_dicom_scan(paths, 1, &so, &set);
   if (s != DP_OK) return s;
   int pick = -1, nvol = 0;
-  long want = -1;
-  if (series && dp_cli_parse_int(series, -2147483647L, 2147483647L, &want)) {
-    dp_dicom_set_free(set);
-    return dp__error(DP_EINVAL, "--series %s is not a series number", series);
-  }
   for (int i = 0; i < dp_dicom_set_series_count(set); i++) {
     const dp_series_info *si = dp_dicom_set_series(set, i);
     if (series ? si->number == want : si->kind == DP_SERIES_VOLUME) {
@@ -47,11 +67,13 @@ static dp_status load_dicom(const char *path, const char *series, int threads, d
   return DP_OK;
 }
 
-dp_status dp_cli_load_input(const char *input, const char *series, int threads, dp_volume **out) {
+dp_status dp_load_input(const char *path, const char *series, int threads, dp_volume **out) {
+  if (!out) return dp__error(DP_EINVAL, "load: no output pointer");
   *out = NULL;
-  if (!dp_cli_is_nifti_name(input)) return load_dicom(input, series, threads, out);
+  if (!path || !*path) return dp__error(DP_EINVAL, "load: no path");
+  if (!dp_is_nifti_name(path)) return load_dicom(path, series, threads, out);
   dp_nifti_read_opts ro = DP_NIFTI_READ_OPTS_INIT;
   ro.apply_scaling = 1; /* steps and previews work on real values */
   ro.threads = threads;
-  return dp_nifti_read(input, &ro, out, NULL);
+  return dp_nifti_read(path, &ro, out, NULL);
 }
