@@ -240,6 +240,10 @@ class Volume:
     def __enter__(self):
         return self
 
+    def __reduce__(self):
+        # pickled as its data (multiprocessing, DataLoader workers with spawn)
+        return (_rebuild, (np.array(self.array), self.affine, self.meta, self.name))
+
     def __exit__(self, *exc):
         self.close()
 
@@ -249,6 +253,10 @@ class Volume:
         sp = ", ".join(f"{s:.4g}" for s in self.spacing)
         return (f"<dcmprep.Volume {'x'.join(map(str, self.shape))} {self.dtype} {self.axcodes} "
                 f"({sp}) mm{' ' + repr(self.name) if self.name else ''}>")
+
+
+def _rebuild(array, affine, meta, name):
+    return Volume.from_numpy(array, affine, meta=meta, name=name)
 
 
 def _view(handle, dims, dtype):

@@ -70,6 +70,7 @@ START_TEST(equals_run_and_leaves_inputs) {
   dp_volume *o2 = NULL, *o3 = NULL;
   ck_assert_int_eq(dp_pipeline_apply(p, img, NULL, 0x1234, 6, 2, &o2, NULL), DP_OK);
   ck_assert(!same(o2, oi));
+  dp_volume_free(ol);
   ck_assert_int_eq(dp_pipeline_apply(p, img, lab, 0x1234, 5, 2, &o3, &ol), DP_OK);
   ck_assert(same(o3, oi));
   dp_volume_free(ol);
