@@ -3,6 +3,7 @@
 #ifndef DCMPREP_INPUT_H
 #define DCMPREP_INPUT_H
 
+#include <stddef.h>
 #include "export.h"
 #include "status.h"
 #include "volume.h"
@@ -13,6 +14,13 @@ extern "C" {
 
 /* Non-zero when path names a NIfTI file (ends in .nii or .nii.gz). */
 DP_API int dp_is_nifti_name(const char *path);
+
+/* The name of an input: path without its folders, trailing slashes and a
+ * .nii or .nii.gz suffix ("data/ct.nii.gz" -> "ct", "exam/201/" -> "201").
+ * It keys the random draws of prep and augment (dp_rng_hash_str of it is the
+ * pipeline settings' name_hash) and names augment's outputs.  Written to out
+ * (NUL-terminated, truncated to size - 1); returns its full length. */
+DP_API size_t dp_input_name(const char *path, char *out, size_t size);
 
 /* Loads path as one volume: a NIfTI file (.nii, .nii.gz; scl_slope and
  * scl_inter applied as dp_nifti_read's apply_scaling), or else a DICOM

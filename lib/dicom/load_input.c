@@ -18,6 +18,23 @@ int dp_is_nifti_name(const char *path) {
   return path && (ends_with(path, ".nii") || ends_with(path, ".nii.gz"));
 }
 
+size_t dp_input_name(const char *path, char *out, size_t size) {
+  if (!path) path = "";
+  size_t n = strlen(path);
+  while (n > 1 && path[n - 1] == '/') n--;
+  const char *b = path + n;
+  while (b > path && b[-1] != '/') b--;
+  size_t len = (size_t)(path + n - b);
+  if (len > 7 && !strncmp(b + len - 7, ".nii.gz", 7)) len -= 7;
+  else if (len > 4 && !strncmp(b + len - 4, ".nii", 4)) len -= 4;
+  if (size) {
+    size_t k = len < size - 1 ? len : size - 1;
+    memcpy(out, b, k);
+    out[k] = '\0';
+  }
+  return len;
+}
+
 static int parse_series(const char *s, long *out) {
   char *end = NULL;
   errno = 0;

@@ -76,6 +76,7 @@ _PROTOTYPES = {
     "dp_sidecar_path": (c_int, [c_char_p, c_char_p, c_size_t]),
     "dp_nifti_write": (c_int, [c_void_p, c_char_p, c_void_p]),
     "dp_load_input": (c_int, [c_char_p, c_char_p, c_int, P(c_void_p)]),
+    "dp_input_name": (c_size_t, [c_char_p, c_char_p, c_size_t]),
     "dp_dicom_scan": (c_int, [P(c_char_p), c_int, c_void_p, P(c_void_p)]),
     "dp_dicom_set_free": (None, [c_void_p]),
     "dp_dicom_set_json": (c_int, [c_void_p, P(c_void_p), P(c_size_t)]),

@@ -61,6 +61,11 @@ def _parse_argv(words):
     return pairs
 
 
+def hash_name(name):
+    """The random key of a name (FNV-1a, dp_rng_hash_str); None hashes as ""."""
+    return lib.dp_rng_hash_str((name or "").encode())
+
+
 class Pipeline:
     """An ordered list of prep steps and settings, as in a pipeline file.
 
@@ -70,8 +75,8 @@ class Pipeline:
 
     Calling it runs the steps on copies of the inputs (which are never
     modified) and gives what `dcmprep prep` gives for the same input and
-    words, byte for byte; random steps draw as prep's (name hash 0, variant
-    0; see Augment for per-sample variants).  threads: worker threads of the
+    words, byte for byte; random steps draw as prep's: variant 0, keyed by
+    the image's name (or key=; see Augment for per-sample variants).  threads: worker threads of the
     C work (0: the library default, DCMPREP_THREADS or all cores).  One
     pipeline may be called from several threads at once; add() is not to be
     called while it runs.
@@ -128,7 +133,8 @@ class Pipeline:
         return self._p
 
     def run(self, image, label=None, name_hash=0, variant=0):
-        """The steps with an explicit random key (see dcmprep.Augment)."""
+        """The steps with an explicit random key: name_hash (dp_rng_hash_str
+        of the name) and variant."""
         if not isinstance(image, Volume) or (label is not None and not isinstance(label, Volume)):
             raise TypeError("dcmprep: image and label must be dcmprep.Volume objects")
         hi, hl = image._h, label._h if label is not None else None  # alive during the call
@@ -140,8 +146,9 @@ class Pipeline:
         img = Volume._own(oi, image.name)
         return (img, Volume._own(ol, label.name)) if label is not None else img
 
-    def __call__(self, image, label=None):
-        return self.run(image, label)
+    def __call__(self, image, label=None, key=None):
+        return self.run(image, label, name_hash=hash_name(key if key is not None else getattr(image, "name", None)),
+                        variant=0)
 
     def close(self):
         p, self._p = getattr(self, "_p", None), None
@@ -185,7 +192,7 @@ class Augment:
         if index < 0:
             raise ValueError(f"dcmprep: index {index} is negative")
         name = key if key is not None else (image.name or "")
-        h = lib.dp_rng_hash_str(name.encode())
+        h = hash_name(name)
         out = self.pipeline.run(image, label, name_hash=h, variant=int(index))
         rec = {"seed": self.seed, "variant": int(index), "name": name, "name_hash": f"{h:016x}"}
         for v in out if label is not None else (out,):

@@ -49,13 +49,13 @@ class _Handle:
 
 def name_of(path):
     """The name that keys a volume's random draws: the file or folder name
-    without folders, trailing slashes and .nii/.nii.gz (as dcmprep augment)."""
-    p = os.fsdecode(os.fspath(path)).rstrip("/") or "/"
-    base = os.path.basename(p) or p
-    for ext in (".nii.gz", ".nii"):
-        if base.endswith(ext) and len(base) > len(ext):
-            return base[: -len(ext)]
-    return base
+    without folders, trailing slashes and .nii/.nii.gz (dp_input_name, as
+    dcmprep prep and augment)."""
+    p = _lib.fspath(path)
+    n = lib.dp_input_name(p, None, 0)
+    buf = ctypes.create_string_buffer(n + 1)
+    lib.dp_input_name(p, buf, n + 1)
+    return os.fsdecode(buf.value)
 
 
 class Volume:

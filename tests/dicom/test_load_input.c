@@ -20,6 +20,20 @@ START_TEST(nifti_names) {
 }
 END_TEST
 
+START_TEST(input_names) {
+  char b[16];
+  const char *cases[][2] = {{"data/ct.nii.gz", "ct"}, {"ct.nii", "ct"}, {"exam/201/", "201"},
+                            {"/x/y.tar.gz", "y.tar.gz"}, {".nii", ".nii"}, {"/", ""}, {"", ""}};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    ck_assert_uint_eq(dp_input_name(cases[i][0], b, sizeof b), strlen(cases[i][1]));
+    ck_assert_str_eq(b, cases[i][1]);
+  }
+  ck_assert_uint_eq(dp_input_name("a/long_name_here.nii.gz", b, 5), 14);
+  ck_assert_str_eq(b, "long");
+  ck_assert_uint_eq(dp_input_name("a/b.nii", NULL, 0), 1);
+}
+END_TEST
+
 START_TEST(nifti_scaling_applied) {
   int64_t dim[4] = {3, 2, 2, 1};
   dp_volume *v = NULL, *r = NULL;
@@ -85,6 +99,7 @@ int main(void) {
   TCase *tc = tcase_create("load_input");
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, nifti_names);
+  tcase_add_test(tc, input_names);
   tcase_add_test(tc, nifti_scaling_applied);
   tcase_add_test(tc, dicom_series_picked);
   tcase_add_test(tc, scan_json_lists_series);

@@ -213,6 +213,13 @@ with dcmprep.load(path("t_int16.nii.gz")) as w:
     check(w.shape == (7, 6, 5), "context manager")
 check(w.closed, "with-block did not close the volume")
 
+# ---- pickling (multiprocessing, spawn workers): the data travels ----------------
+import pickle  # noqa: E402
+src = dcmprep.load(path("scaled.nii.gz"))
+copy = pickle.loads(pickle.dumps(src))
+check(np.array_equal(copy.array, src.array) and np.array_equal(copy.affine, src.affine), "pickle: data")
+check(copy.meta == src.meta and copy.name == src.name == "scaled", "pickle: meta and name")
+
 # ---- errors -------------------------------------------------------------------
 def raises(fn, cls, needle, what):
     try:

@@ -171,6 +171,11 @@ a2 = aug(renamed, label, index=1, key="img")[0]
 check(a1.array.tobytes() != a2.array.tobytes(), "the key does not change the draws")
 a2.save(path("key.nii.gz"))
 same_files(path("aug/img_aug001.nii.gz"), path("key.nii.gz"), "Augment(key='img') equals the file's variant")
+# Pipeline draws as Augment's index 0 (prep is augment's variant 0), keyed by the name or key=
+p0 = dcmprep.Pipeline(["--seed", "7"] + aug_words)(image, label)[0]
+check(p0.array.tobytes() == aug(image, label, index=0)[0].array.tobytes(), "Pipeline != Augment index 0")
+pk = dcmprep.Pipeline(["--seed", "7"] + aug_words)(renamed, label, key="img")[0]
+check(pk.array.tobytes() == p0.array.tobytes(), "Pipeline(key=) is not keyed by the key")
 # the seed: Augment(seed=None) uses the steps' --seed
 same = dcmprep.Augment(steps=["--seed", "7"] + aug_words)(image, label, index=2)[0]
 same.save(path("seedword.nii.gz"))
