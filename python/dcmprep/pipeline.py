@@ -150,16 +150,26 @@ class Pipeline:
         return self.run(image, label, name_hash=hash_name(key if key is not None else getattr(image, "name", None)),
                         variant=0)
 
+    def __reduce__(self):
+        # pickled as its text (multiprocessing, spawned DataLoader workers)
+        return (_from_text, (self.text, self.threads))
+
+    _free = lib.dp_pipeline_free  # kept on the class: usable during interpreter shutdown
+
     def close(self):
         p, self._p = getattr(self, "_p", None), None
         if p:
-            lib.dp_pipeline_free(p)
+            self._free(p)
 
     __del__ = close
 
     def __repr__(self):
         lines = [ln for ln in self.text.splitlines() if not ln.startswith("#")] if self._p else []
         return f"<dcmprep.Pipeline {' '.join(lines) if self._p else 'closed'}>"
+
+
+def _from_text(text, threads):
+    return Pipeline.from_text(text, threads=threads)
 
 
 class Augment:

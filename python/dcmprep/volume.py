@@ -193,6 +193,10 @@ class Volume:
         """Sets a sidecar entry: str and numbers as such, anything else as JSON.
         Not to be called while another thread uses this volume."""
         k = key.encode()
+        if isinstance(value, np.ndarray):
+            value = value.tolist()
+        elif isinstance(value, np.generic):
+            value = value.item()
         if isinstance(value, str):
             check(lib.dp_volume_meta_set_str(self._ptr(), k, value.encode()))
         elif isinstance(value, (int, float)) and not isinstance(value, bool) and \

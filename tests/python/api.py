@@ -219,6 +219,14 @@ src = dcmprep.load(path("scaled.nii.gz"))
 copy = pickle.loads(pickle.dumps(src))
 check(np.array_equal(copy.array, src.array) and np.array_equal(copy.affine, src.affine), "pickle: data")
 check(copy.meta == src.meta and copy.name == src.name == "scaled", "pickle: meta and name")
+src.set_meta("Arr", np.arange(3))
+src.set_meta("Num", np.float32(0.5))
+src.set_meta("Int", np.int64(7))
+src.set_meta("Big", 2 ** 60)
+m = src.meta
+check(m["Arr"] == [0, 1, 2] and m["Num"] == 0.5 and m["Int"] == 7 and m["Big"] == 2 ** 60, f"set_meta numpy values {m}")
+src.del_meta("Arr")
+check("Arr" not in src.meta, "del_meta")
 
 # ---- errors -------------------------------------------------------------------
 def raises(fn, cls, needle, what):

@@ -103,6 +103,10 @@ def main():
     for threads in (1, 2):
         got = {k: d for k, d, _ in map(variant, [(work, k, threads) for k in shuffled])}
         check(got == seq, f"threads={threads} differs from the default thread count")
+    import pickle
+    aug = pickle.loads(pickle.dumps(dcmprep.Augment(seed=21, steps=STEPS, threads=1)))
+    img, lab = dcmprep.load(sample(work)), dcmprep.load(os.path.join(work, "case01_seg.nii.gz"))
+    check(digest(aug(img, lab, index=3)) == seq[3], "a pickled Augment draws other variants")
     for method in ("fork", "spawn"):
         with mp.get_context(method).Pool(2) as pool:
             res = pool.map(variant, [(work, k, 1) for k in shuffled], chunksize=1)
