@@ -101,6 +101,24 @@ START_TEST(no_steps_and_intensity_only_give_copies) {
   dp_volume_free(oi);
   dp_volume_free(ol);
   dp_pipeline_free(p);
+  /* steps that may work in place when the pipeline owns the volume (clip,
+   * a cast to the image's own type) leave the caller's input alone */
+  dp_volume *img0 = NULL;
+  ck_assert_int_eq(dp_volume_copy(img, &img0), DP_OK);
+  p = make("--clip -50,50\n--dtype i16\n");
+  ck_assert_int_eq(dp_pipeline_apply(p, img, NULL, 0, 0, 0, &oi, NULL), DP_OK);
+  ck_assert_ptr_ne(oi, img);
+  ck_assert(same(img, img0));
+  ck_assert_double_le(dp_volume_get(oi, 0), 50);
+  dp_volume_free(oi);
+  dp_pipeline_free(p);
+  p = make("--dtype i16\n");
+  ck_assert_int_eq(dp_pipeline_apply(p, img, NULL, 0, 0, 0, &oi, NULL), DP_OK);
+  ck_assert_ptr_ne(oi, img);
+  ck_assert(same(img, img0));
+  dp_volume_free(oi);
+  dp_pipeline_free(p);
+  dp_volume_free(img0);
   p = make("--clip -50,50\n");
   ck_assert_int_eq(dp_pipeline_apply(p, img, lab, 0, 0, 0, &oi, &ol), DP_OK);
   ck_assert_ptr_ne(ol, lab); /* the label is untouched by intensity steps, but a copy */
