@@ -15,9 +15,11 @@ same random augmentation written two ways:
   RandomElastic (Simard: displacement = alpha x gaussian_filter(uniform(-1,1),
   sigma) per axis, scipy.ndimage.map_coordinates).
 Both draw their parameters from the sample index, as reproducible loaders
-must.  Each run times one epoch per implementation (interleaved); prints the
-medians in samples/s and the ratio dcmprep / scipy.  Two cases: affine only,
-and affine + elastic.
+must.  Each run times one epoch per implementation (interleaved) and 4
+samples computed in this process without a DataLoader; prints the medians
+(samples/s, ms per sample) and the ratios, and the DataLoader's own ceiling
+(zero tensors of the samples' size: moving them between processes is part
+of every epoch).  Two cases: affine only, and affine + elastic.
 """
 import os
 import statistics
@@ -121,6 +123,24 @@ class ScipySet(Dataset):
         return torch.from_numpy(x.astype(np.float32)[None]), torch.from_numpy(y.astype(np.int64))
 
 
+class Null(Dataset):
+    """Tensors of the samples' size, no work: the DataLoader's own ceiling."""
+
+    def __len__(self):
+        return NVOL * VARIANTS
+
+    def __getitem__(self, n):
+        return torch.zeros((1,) + SHAPE), torch.zeros(SHAPE, dtype=torch.int64)
+
+
+def in_process(ds, n=4):
+    """Seconds per sample of __getitem__ alone (this process, no DataLoader)."""
+    t0 = time.perf_counter()
+    for i in range(n):
+        ds[i]
+    return (time.perf_counter() - t0) / n
+
+
 def epoch(ds):
     t0 = time.perf_counter()
     n = 0
@@ -134,16 +154,23 @@ def main():
     data = volumes()
     print(f"DataLoader {WORKERS} workers, batch {BATCH}, {NVOL * VARIANTS} samples/epoch of "
           f"{SHAPE[0]}x{SHAPE[1]}x{SHAPE[2]} int16 + label; medians over {runs} epochs each, interleaved")
+    ceiling = statistics.median(epoch(Null()) for _ in range(runs))
+    print(f"  the DataLoader alone (zero tensors of that size, no work): {ceiling:.1f} samples/s")
     for elastic in (False, True):
         ours, ref = DcmprepSet(data, elastic), ScipySet(data, elastic)
-        a, b = [], []
+        a, b, pa, pb = [], [], [], []
         for _ in range(runs):
             a.append(epoch(ours))
             b.append(epoch(ref))
+            pa.append(in_process(ours))
+            pb.append(in_process(ref))
         ma, mb = statistics.median(a), statistics.median(b)
+        sa, sb = statistics.median(pa), statistics.median(pb)
         name = "flip + rotate + zoom" + (" + elastic" if elastic else "")
-        print(f"  {name:<32} dcmprep {ma:6.2f} samples/s   scipy (TorchIO-style) {mb:6.2f} samples/s   "
-              f"dcmprep/scipy = {ma / mb:.1f}x")
+        print(f"  {name:<32} DataLoader: dcmprep {ma:6.2f} samples/s   scipy (TorchIO-style) {mb:6.2f} samples/s"
+              f"   dcmprep/scipy = {ma / mb:.1f}x")
+        print(f"  {'':<32} one sample in-process: dcmprep {sa * 1e3:6.0f} ms   scipy {sb * 1e3:6.0f} ms"
+              f"   scipy/dcmprep = {sb / sa:.1f}x")
 
 
 if __name__ == "__main__":
