@@ -12,6 +12,7 @@
 #include "nifti.h"
 #include "dicom.h"
 #include "labels.h"
+#include "input.h"
 #include "warp.h"
 #include "geometry.h"
 #include "elastic.h"

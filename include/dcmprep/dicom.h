@@ -90,6 +90,15 @@ DP_API dp_status dp_dicom_set_skipped(const dp_dicom_set *set, int i, const char
 DP_API int dp_dicom_series_file_count(const dp_dicom_set *set, int i);
 DP_API const char *dp_dicom_series_file(const dp_dicom_set *set, int i, int k);
 
+/* The scan result as JSON text: {"series": [one object per series: index,
+ * number, description, modality, kind, uid, images, files, dims, spacing,
+ * orientation, tilt_deg, uneven, missing_slices, duplicate_positions,
+ * min_step, max_step, echo, warnings], "skipped": [{"file", "reason"}]},
+ * the fields of dp_series_info; exactly what `dcmprep scan --json` prints.
+ * *out is NUL-terminated (free with dp_free()), *len its length (may be
+ * NULL).  DP_ENOMEM on allocation failure; on failure *out is NULL. */
+DP_API dp_status dp_dicom_set_json(const dp_dicom_set *set, char **out, size_t *len);
+
 typedef enum dp_tilt_mode {
   DP_TILT_RESLICE = 0, /* resample onto a rectangular grid (default) */
   DP_TILT_KEEP = 1     /* keep the sheared grid; the affine carries the shear */

@@ -120,6 +120,12 @@ typedef struct dp_step_desc {
 /* The table, terminated by an entry with name NULL.  Static storage. */
 DP_API const dp_step_desc *dp_step_table(void);
 
+/* The i-th word of the table (0-based): its name, and through the non-NULL
+ * pointers its dp_step_desc fields.  NULL when i is out of range.  For
+ * callers that cannot use the struct (language bindings).  Static storage. */
+DP_API const char *dp_step_word(int i, int *arg, int *is_setting, const char **metavar,
+                                const char **help);
+
 /* Parses one word of the table with its argument (NULL when none): a step
  * goes to *step (and *is_step = 1), a setting into *settings (*is_step = 0).
  * DP_EINVAL with a message naming the option and the value otherwise. */
@@ -184,6 +190,19 @@ DP_API dp_pipeline_settings *dp_pipeline_settings_of(dp_pipeline *p);
  * line, in the order added.  Parsing it gives the same pipeline.  Owned by
  * p, valid until the next change. */
 DP_API const char *dp_pipeline_text(const dp_pipeline *p);
+
+/* Runs p's steps on copies of image and label (label may be NULL), leaving
+ * the inputs untouched, with p's settings except for the random key's
+ * name_hash and variant and the thread count (0 = dp_default_threads()),
+ * given here so that one pipeline can serve many threads at once.  As
+ * dp_pipeline_run otherwise; in addition the label's "PrepSteps" is set to
+ * the image's (as `dcmprep prep` and `augment` write it).  *out_image (and
+ * *out_label when label is given) receive new volumes the caller frees; on
+ * failure they are NULL.  p is only read: safe to call from several threads
+ * on one pipeline. */
+DP_API dp_status dp_pipeline_apply(const dp_pipeline *p, const dp_volume *image,
+                                   const dp_volume *label, uint64_t name_hash, uint64_t variant,
+                                   int threads, dp_volume **out_image, dp_volume **out_label);
 
 /* Writes the canonical text to path atomically. */
 DP_API dp_status dp_pipeline_save(const dp_pipeline *p, const char *path);

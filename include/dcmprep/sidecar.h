@@ -26,6 +26,12 @@ typedef struct dp_sidecar_write_opts {
 DP_API dp_status dp_sidecar_write_with(const dp_volume *v, const char *path,
                                        const dp_sidecar_write_opts *opts);
 
+/* The sidecar's text, exactly as dp_sidecar_write writes it (a JSON object
+ * ending in a newline), in *out (NUL-terminated; free with dp_free()) and
+ * its length in *len (may be NULL).  DP_ENOMEM on allocation failure; on
+ * failure *out is NULL. */
+DP_API dp_status dp_sidecar_json(const dp_volume *v, char **out, size_t *len);
+
 /* The sidecar name for a NIfTI path: ".nii.gz" or ".nii" replaced by ".json"
  * (appended otherwise).  Returns DP_ERANGE when out is too small. */
 DP_API dp_status dp_sidecar_path(const char *nifti_path, char *out, size_t size);

@@ -61,6 +61,10 @@ typedef void (*dp_log_fn)(dp_log_level level, const char *message, void *user);
  * once at start-up, before other threads use the library. */
 DP_API void dp_set_log_callback(dp_log_fn fn, void *user);
 
+/* Frees memory the library handed to the caller with "free with dp_free()"
+ * (e.g. JSON text).  Accepts NULL. */
+DP_API void dp_free(void *p);
+
 #ifdef __cplusplus
 }
 #endif

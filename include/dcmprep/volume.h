@@ -151,6 +151,31 @@ DP_API size_t dp_volume_meta_count(const dp_volume *v);
 DP_API dp_status dp_volume_meta_at(const dp_volume *v, size_t i, const char **key,
                                    const char **value, dp_meta_type *type);
 
+/* ---- accessors ----------------------------------------------------------
+ * For callers that cannot or should not depend on the struct's layout
+ * (language bindings: the struct may gain fields).  All accept NULL (giving
+ * NULL, zeros, DP_DTYPE_NONE or the identity). */
+
+/* The voxel buffer (dp_volume_nbytes(v) bytes, layout as above).  Owned by v
+ * and valid until v is freed; treat it as read-only (it may be a read-only
+ * mapping of a file). */
+DP_API const void *dp_volume_data(const dp_volume *v);
+/* dim[0..3]: voxels along i, j, k, t. */
+DP_API void dp_volume_dims(const dp_volume *v, int64_t dim[4]);
+DP_API dp_dtype dp_volume_dtype(const dp_volume *v);
+/* ijk_to_ras as 16 doubles, row-major (m[4 * row + col]). */
+DP_API void dp_volume_affine(const dp_volume *v, double m[16]);
+
+/* A new volume holding a copy of the caller's voxels: dim[0..3] voxels of
+ * dtype, where voxel (i, j, k, t) is at data + i*strides[0] + j*strides[1] +
+ * k*strides[2] + t*strides[3] (strides in bytes, any sign, e.g. numpy's;
+ * NULL = contiguous with i fastest).  affine: 16 doubles row-major, NULL for
+ * the identity; it must be finite, non-singular, with last row (0, 0, 0, 1)
+ * (DP_EINVAL / DP_EGEOMETRY otherwise).  Limits as dp_volume_new.  The data
+ * is only read, during the call.  No metadata.  On failure *out is NULL. */
+DP_API dp_status dp_volume_from_data(const int64_t dim[4], dp_dtype dtype, const double affine[16],
+                                     const void *data, const int64_t strides[4], dp_volume **out);
+
 #ifdef __cplusplus
 }
 #endif

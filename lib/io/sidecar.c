@@ -11,9 +11,9 @@ dp_status dp_sidecar_write(const dp_volume *v, const char *path) {
   return dp_sidecar_write_with(v, path, NULL);
 }
 
-dp_status dp_sidecar_write_with(const dp_volume *v, const char *path,
-                                const dp_sidecar_write_opts *opts) {
-  if (!v || !path) return dp__error(DP_EINVAL, "sidecar: no volume or path");
+dp_status dp_sidecar_json(const dp_volume *v, char **out, size_t *len) {
+  if (out) *out = NULL;
+  if (!v || !out) return dp__error(DP_EINVAL, "sidecar: no volume or output pointer");
   dp__json j;
   dp__json_init(&j, 1);
   dp__json_begin_object(&j, NULL);
@@ -21,9 +21,18 @@ dp_status dp_sidecar_write_with(const dp_volume *v, const char *path,
   dp__json_str(&j, "ConversionSoftwareVersion", dp_version());
   dp__json_meta(&j, v);
   dp__json_end_object(&j);
+  size_t n = 0;
+  dp_status s = dp__json_finish(&j, out, &n);
+  if (len) *len = s == DP_OK ? n : 0;
+  return s;
+}
+
+dp_status dp_sidecar_write_with(const dp_volume *v, const char *path,
+                                const dp_sidecar_write_opts *opts) {
+  if (!v || !path) return dp__error(DP_EINVAL, "sidecar: no volume or path");
   char *text;
   size_t len;
-  dp_status s = dp__json_finish(&j, &text, &len);
+  dp_status s = dp_sidecar_json(v, &text, &len);
   if (s != DP_OK) return dp__error_prefix(s, path);
   s = dp__write_file_atomic_sync(path, text, len, opts ? opts->durable : 0);
   free(text);

@@ -136,6 +136,7 @@ typedef struct {
   size_t plane_in;   /* voxels in one input volume */
   int snap;          /* snap positions to voxel centres (see integer_mapping) */
   dp__lerp_rows_fn lerp; /* linear: the row kernel of the input type, or NULL */
+  int direct_nearest;    /* nearest between integer volumes of one type: nearest_row */
   int64_t block[3];     /* output block size, see warp_block_task */
   const dp__field_rows *rows; /* displacements made row by row, or NULL */
 } warp_ctx;
@@ -295,6 +296,54 @@ static inline double sample_voxel(const warp_ctx *c, const char *src, int64_t i,
   }
 }
 
+/* Nearest neighbour between integer volumes of one type (labels), voxels
+ * s0 .. s1 - 1 of output row (j, k) (displacements drow, planes dstride
+ * apart, or NULL) written straight into dst: the same
+ * positions, tests and taps as sample_voxel, without its per-voxel loader
+ * call and double round trip (the stored value of an integer is itself;
+ * the fill is stored once, rounded and clamped as dp__store_row does). */
+#define DP__NEAREST_ROW(T)                                                                        \
+  {                                                                                               \
+    const T *in = (const T *)src;                                                                 \
+    T *o = (T *)dst, fill;                                                                        \
+    dp__store_row(&c->fill, 1, c->out->dtype, &fill);                                             \
+    for (int64_t i = s0; i < s1; i++) {                                                           \
+      double p[3];                                                                                \
+      int inside = 1;                                                                             \
+      for (int d = 0; d < 3; d++) {                                                               \
+        p[d] = m[d][0] * (double)i + m[d][1] * (double)j + m[d][2] * (double)k + m[d][3];         \
+        if (drow) p[d] += drow[d * dstride + i];                                                  \
+        if (c->snap) p[d] = dp__warp_snap(p[d]);                                                  \
+        if (!(p[d] >= -0.5 && p[d] <= (double)c->n[d] - 0.5)) inside = 0;                         \
+      }                                                                                           \
+      if (!inside && !edge) {                                                                     \
+        o[i - s0] = fill;                                                                         \
+        continue;                                                                                 \
+      }                                                                                           \
+      int64_t q[3];                                                                               \
+      for (int d = 0; d < 3; d++) {                                                               \
+        if (!inside) p[d] = p[d] < 0 ? 0 : p[d] > (double)(c->n[d] - 1) ? (double)(c->n[d] - 1) : p[d]; \
+        q[d] = (int64_t)dp__floor(p[d] + 0.5);                                                    \
+        q[d] = q[d] < 0 ? 0 : q[d] >= c->n[d] ? c->n[d] - 1 : q[d];                               \
+      }                                                                                           \
+      o[i - s0] = in[(q[2] * c->n[1] + q[1]) * c->n[0] + q[0]];                                  \
+    }                                                                                             \
+    return;                                                                                       \
+  }
+static void nearest_row(const warp_ctx *c, const char *src, int64_t s0, int64_t s1, int64_t j, int64_t k,
+                        const float *drow, int64_t dstride, void *dst) {
+  const double(*m)[4] = c->m.m;
+  const int edge = c->o.fill == DP_FILL_EDGE;
+  switch (c->in->dtype) {
+    case DP_U8: DP__NEAREST_ROW(uint8_t)
+    case DP_I16: DP__NEAREST_ROW(int16_t)
+    case DP_U16: DP__NEAREST_ROW(uint16_t)
+    case DP_I32: DP__NEAREST_ROW(int32_t)
+    default: return;
+  }
+}
+#undef DP__NEAREST_ROW
+
 /* Output blocks: under a rotation an output row runs obliquely through the
  * input, so rows and slices of output share input cache lines only when
  * they are computed close together in all three directions.  A 32 x 16 x 8
@@ -372,6 +421,12 @@ static dp_status warp_block_task(void *vctx, int64_t task) {
     const float *const *dr = c->rows || c->o.displacement ? drow : NULL;
     for (int64_t s0 = i0; s0 < i1; s0 += SEG) {
       const int64_t s1 = s0 + SEG < i1 ? s0 + SEG : i1, len = s1 - s0;
+      if (c->direct_nearest) {
+        for (int r = 0; r < nr; r++)
+          nearest_row(c, src, s0, s1, jk[r][0], jk[r][1], dr ? dr[r] : NULL, dstride,
+                      out + (((size_t)jk[r][1] * (size_t)od[1] + (size_t)jk[r][0]) * (size_t)od[0] + (size_t)s0) * osize);
+        continue;
+      }
       if (c->lerp)
         lerp_rows(c, src, s0, s1, (const int64_t(*)[2])jk, nr, dr, dstride, vals);
       else
@@ -488,6 +543,8 @@ dp_status dp__warp_rows(const dp_volume *in, const int64_t dim[3], const dp_mat4
   for (int d = 0; d < 3; d++) c.n[d] = in->dim[d];
   c.plane_in = (size_t)(in->dim[0] * in->dim[1] * in->dim[2]);
   if (o.interp == DP_INTERP_LINEAR) c.lerp = dp__lerp_kernel(in->dtype);
+  c.direct_nearest = o.interp == DP_INTERP_NEAREST && v->dtype == in->dtype &&
+                     (in->dtype == DP_U8 || in->dtype == DP_I16 || in->dtype == DP_U16 || in->dtype == DP_I32);
   if (o.fill == DP_FILL_MIN && dp__warp_needs_fill(in, dim, out_to_in, displaced))
     c.fill = dp__volume_min(in, o.threads);
   dp_volume *coef = NULL;

@@ -507,8 +507,10 @@ static dp_status run_step(const dp_step *sp, const dp_pipeline_settings *st, con
   return dp__error(DP_EINVAL, "unknown step %d", (int)sp->kind);
 }
 
-dp_status dp_pipeline_run(const dp_step *steps, int nsteps, const dp_pipeline_settings *settings,
-                          dp_volume **image, dp_volume **label) {
+/* The step loop (see pipeline_internal.h). */
+dp_status dp__pipeline_run_keep(const dp_step *steps, int nsteps, const dp_pipeline_settings *settings,
+                                dp_volume **image, dp_volume **label, const dp_volume *keep_img,
+                                const dp_volume *keep_lab) {
   if (!image || !*image) return dp__error(DP_EINVAL, "no image");
   dp_pipeline_settings st = DP_PIPELINE_SETTINGS_INIT;
   if (settings) st = *settings;
@@ -532,8 +534,10 @@ dp_status dp_pipeline_run(const dp_step *steps, int nsteps, const dp_pipeline_se
     if (span) s = dp__run_augment_spatial(steps, i, span, &st, *image, lab, &ni, &nl, &j);
     else if (dp__step_is_intensity_augment(steps[i].kind))
       s = dp__run_augment_intensity(&steps[i], i, &st, *image, &ni, &j);
-    else /* a heap image may be reused by the step (a mapped file's pages may not) */
-      s = run_step(&steps[i], &st, *image, dp_volume_is_mapped(*image) ? NULL : *image, lab, &ni, &nl, &j);
+    else /* the loop's own heap image may be reused by the step (the caller's kept
+          * input and a mapped file's pages may not) */
+      s = run_step(&steps[i], &st, *image, *image == keep_img || dp_volume_is_mapped(*image) ? NULL : *image, lab,
+                   &ni, &nl, &j);
     if (span) i += span - 1;
     dp__json_end_object(&j);
     /* inputs mapped from files that changed under the step: an error, not
@@ -547,13 +551,28 @@ dp_status dp_pipeline_run(const dp_step *steps, int nsteps, const dp_pipeline_se
       dp_volume_free(nl);
       return s;
     }
-    if (ni != *image) dp_volume_free(*image);
+    if (ni != *image && *image != keep_img) dp_volume_free(*image);
     *image = ni;
     if (lab && nl) { /* intensity steps leave the label alone (nl NULL) */
-      dp_volume_free(lab);
+      if (lab != keep_lab) dp_volume_free(lab);
       lab = nl;
       *label = nl;
     }
   }
   return DP_OK;
+}
+
+dp_status dp_pipeline_run(const dp_step *steps, int nsteps, const dp_pipeline_settings *settings,
+                          dp_volume **image, dp_volume **label) {
+  return dp__pipeline_run_keep(steps, nsteps, settings, image, label, NULL, NULL);
+}
+
+const char *dp_step_word(int i, int *arg, int *is_setting, const char **metavar, const char **help) {
+  const int n = (int)(sizeof table / sizeof table[0]) - 1;
+  if (i < 0 || i >= n) return NULL;
+  if (arg) *arg = table[i].arg;
+  if (is_setting) *is_setting = table[i].is_setting;
+  if (metavar) *metavar = table[i].metavar;
+  if (help) *help = table[i].help;
+  return table[i].name;
 }

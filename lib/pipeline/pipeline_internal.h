@@ -14,6 +14,13 @@ dp_status dp__run_intensity_step(const dp_step *sp, const dp_pipeline_settings *
                                  const dp_volume *img, dp_volume *own, const dp_volume *lab,
                                  dp_volume **nimg, dp__json *j);
 
+/* dp_pipeline_run's step loop (pipeline.c).  Volumes equal to keep_img /
+ * keep_lab belong to someone else: they are replaced but never freed (the
+ * caller of dp_pipeline_apply keeps its inputs). */
+dp_status dp__pipeline_run_keep(const dp_step *steps, int nsteps, const dp_pipeline_settings *settings,
+                                dp_volume **image, dp_volume **label, const dp_volume *keep_img,
+                                const dp_volume *keep_lab);
+
 /* Augmentation (augment_parse.c, augment_steps.c). */
 int dp__step_is_intensity_augment(dp_step_kind kind);
 

@@ -34,4 +34,27 @@ echo "== pkg-config, static"
 cc $flags -o "$work/consumer-static" "$src/tests/install/consumer/main.c" -Wl,-Bstatic $(pkg-config --cflags --libs-only-L dcmprep) -ldcmprep -Wl,-Bdynamic $(pkg-config --static --libs-only-l dcmprep | sed 's/-ldcmprep//')
 "$work/consumer-static" "$work/c.nii.gz"
 if ldd "$work/consumer-static" | grep -q libdcmprep; then echo "FAIL: static consumer links libdcmprep.so"; exit 1; fi
-echo "installed package works (find_package, pkg-config shared and static)"
+echo "== Python module"
+pkg=$(find "$prefix" -name _libpath.txt -path '*/dcmprep/*' | head -1)
+if [ -z "$pkg" ]; then echo "FAIL: the Python package (dcmprep/_libpath.txt) is not installed"; exit 1; fi
+if /usr/bin/python3 -c "import numpy" 2>/dev/null; then
+  # moved as a whole: the package finds the library by its relative path
+  mv "$prefix" "$work/moved"
+  pydir=$(dirname "$(dirname "$pkg")" | sed "s|^$prefix|$work/moved|")
+  # shellcheck disable=SC2086
+  (cd "$work" && env -u DCMPREP_LIBRARY PYTHONPATH="$pydir" ${DP_PY_ENV:-} /usr/bin/python3 -c "
+import numpy as np, dcmprep
+assert dcmprep.library_path.startswith('$work/moved/'), dcmprep.library_path
+v = dcmprep.Volume.from_numpy(np.arange(24, dtype=np.int16).reshape(2, 3, 4), np.diag([2, 2, 2, 1.0]))
+v.save('d.nii.gz')
+w = dcmprep.load('d.nii.gz')
+assert (w.array == v.array).all() and w.spacing == (2, 2, 2)
+print('python: dcmprep', dcmprep.__version__, 'from', dcmprep.library_path)
+")
+  mv "$work/moved" "$prefix"
+  pyok=", Python"
+else
+  echo "python: numpy absent, import not tried (installed: $pkg)"
+  pyok=""
+fi
+echo "installed package works (find_package, pkg-config shared and static$pyok)"

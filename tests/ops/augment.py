@@ -19,7 +19,8 @@ usage: augment.py DCMPREP WORKDIR
   coordinate-encoding phantom after flip, rotate, zoom, shift, elastic, crop;
 - random intensity steps leave the label alone;
 - the same seed gives identical bytes with 1 and 2 threads, and variant k
-  made alone (in any order) equals variant k of the batch;
+  made alone (in any order) equals variant k of the batch; prep with the
+  same steps gives variant 0's bytes;
 - over 2000 variants every drawn parameter lies in its range, with the mean
   of a uniform draw and @P rates within 4 standard errors;
 - rand-crop-label hits the label at POS + (1 - POS) q (q the exact hit rate of
@@ -266,6 +267,14 @@ check(not np.array_equal(d0, variant("t1", "im2", 1)[0]), "variants 0 and 1 are 
 augment("im2.nii", "t3", 1, *steps, label=path("seg.nii"), extra=("--seed", "43"))
 check(not np.array_equal(d0, variant("t3", "im2", 0)[0]), "seeds 42 and 43 give the same variant")
 print(f"1 vs 2 threads: {same} files identical; variants 3, 0, 2 made alone: {alone} files identical")
+# prep draws as augment's variant 0 of the same input (keyed by its file name)
+r = subprocess.run([cli, "prep", path("im2.nii"), "-o", path("prep0.nii.gz"), "--label", path("seg.nii"),
+                    "--label-out", path("prep0_label.nii.gz"), "--seed", "42", "-q"] + steps,
+                   capture_output=True, text=True)
+check(r.returncode == 0, f"prep with random steps: {r.stderr}")
+for suffix in ("", "_label"):
+    with open(path(f"prep0{suffix}.nii.gz"), "rb") as x, open(path(f"t1/im2_aug000{suffix}.nii.gz"), "rb") as y:
+        check(x.read() == y.read(), f"prep{suffix} differs from augment's variant 0")
 
 # ---- drawn parameters over 2000 variants ------------------------------------------------------------
 tiny = rng.normal(0, 1, (6, 5, 4)).astype(np.float32)

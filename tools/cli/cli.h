@@ -97,12 +97,6 @@ dp_status dp_cli_label_run_hash(const dp_cli_label_run *r, int series, const dp_
  * candidate name cand (or there are none, or --labels none). */
 int dp_cli_label_run_present(const dp_cli_label_run *r, int series, const dp_cli_dicom_opts *o, const char *cand);
 
-/* Loads the one input volume of prep and preview: a NIfTI file (.nii,
- * .nii.gz; scl_slope/scl_inter applied), or a DICOM folder/file holding one
- * volume series, or the one numbered `series` (may be NULL).  The caller
- * frees *out. */
-dp_status dp_cli_load_input(const char *input, const char *series, int threads, dp_volume **out);
-
 /* Prints every step and setting of the pipeline table (dp_step_table) as
  * help lines. */
 void dp_cli_print_steps(FILE *f);

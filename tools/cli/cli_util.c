@@ -71,14 +71,7 @@ int dp_cli_parse_size(const char *s, int64_t *out) {
   return 0;
 }
 
-static int ends_with(const char *s, const char *suffix) {
-  size_t n = strlen(s), m = strlen(suffix);
-  return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
-int dp_cli_is_nifti_name(const char *path) {
-  return ends_with(path, ".nii") || ends_with(path, ".nii.gz");
-}
+int dp_cli_is_nifti_name(const char *path) { return dp_is_nifti_name(path); }
 
 static void log_to_stderr(dp_log_level level, const char *msg, void *user) {
   (void)user;

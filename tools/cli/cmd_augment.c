@@ -141,19 +141,6 @@ static int parse(int argc, char **argv, aug_opts *o) {
   return 0;
 }
 
-/* INPUT's file name without folders, trailing slashes and .nii/.nii.gz:
- * the name that keys the draws and names the outputs. */
-static void input_stem(const char *input, char *out, size_t size) {
-  size_t n = strlen(input);
-  while (n > 1 && input[n - 1] == '/') n--;
-  const char *b = input + n;
-  while (b > input && b[-1] != '/') b--;
-  size_t len = (size_t)(input + n - b);
-  if (len > 7 && !strncmp(b + len - 7, ".nii.gz", 7)) len -= 7;
-  else if (len > 4 && !strncmp(b + len - 4, ".nii", 4)) len -= 4;
-  snprintf(out, size, "%.*s", (int)len, b);
-}
-
 /* The draw's key goes into the sidecar, then the volume is written. */
 static dp_status write_one(dp_volume *v, const char *path, const char *augment, const aug_opts *o) {
   dp_status s = dp_volume_meta_set_json(v, "Augment", augment);
@@ -218,10 +205,10 @@ static int run(int argc, char **argv) {
   dp_cli_setup_logging(o.quiet);
   const char *input = argv[optind];
   char stem[1024];
-  input_stem(input, stem, sizeof stem);
+  dp_input_name(input, stem, sizeof stem);
   o.st.name_hash = dp_rng_hash_str(stem);
   dp_volume *img = NULL, *lab = NULL;
-  dp_status s = dp_cli_load_input(input, o.series, o.threads, &img);
+  dp_status s = dp_load_input(input, o.series, o.threads, &img);
   if (s != DP_OK) rc = dp_cli_fail_status(s, input);
   if (!rc && o.label && (s = dp_cli_load_label(o.label, input, img, &o.labels, o.threads, &lab)) != DP_OK)
     rc = dp_cli_fail_status(s, o.label);

@@ -162,8 +162,11 @@ static int run(int argc, char **argv) {
   dp_pipeline_settings_of(o.pipe)->threads = o.threads;
   dp_cli_setup_logging(o.quiet);
   const char *input = argv[optind];
+  char name[1024];
+  dp_input_name(input, name, sizeof name); /* keys the random steps, as augment's variant 0 */
+  dp_pipeline_settings_of(o.pipe)->name_hash = dp_rng_hash_str(name);
   dp_volume *img = NULL, *lab = NULL;
-  dp_status s = dp_cli_load_input(input, o.series, o.threads, &img);
+  dp_status s = dp_load_input(input, o.series, o.threads, &img);
   if (s != DP_OK) {
     dp_pipeline_free(o.pipe);
     return dp_cli_fail_status(s, input);

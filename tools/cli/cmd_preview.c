@@ -124,7 +124,7 @@ static int run(int argc, char **argv) {
   const char *input = argv[optind];
   dp_volume *img = NULL, *lab = NULL;
   dp_image *pic = NULL;
-  dp_status s = dp_cli_load_input(input, o.series, o.threads, &img);
+  dp_status s = dp_load_input(input, o.series, o.threads, &img);
   if (s != DP_OK) return dp_cli_fail_status(s, input);
   if (o.label) {
     s = dp_nifti_read(o.label, NULL, &lab, NULL);
