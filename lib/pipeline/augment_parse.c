@@ -1,5 +1,5 @@
 /* Parsing the augmentation steps and settings from their command-line words
- * (the table entries are in pipeline.c). */
+ * (their rows are in the step table, step_table.c). */
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -14,11 +14,6 @@ int dp_step_is_spatial_augment(dp_step_kind k) {
   return k == DP_STEP_FLIP || k == DP_STEP_RAND_FLIP || k == DP_STEP_RAND_ROTATE ||
          k == DP_STEP_RAND_ZOOM || k == DP_STEP_RAND_SHIFT || k == DP_STEP_RAND_ELASTIC ||
          k == DP_STEP_RAND_CROP || k == DP_STEP_RAND_CROP_LABEL;
-}
-
-int dp__step_is_intensity_augment(dp_step_kind k) {
-  return k == DP_STEP_RAND_NOISE || k == DP_STEP_RAND_GAMMA || k == DP_STEP_RAND_SCALE ||
-         k == DP_STEP_RAND_OFFSET;
 }
 
 static int number(const char **p, double *v) {
@@ -136,22 +131,6 @@ bad:
                    "(ALPHA >= 0, SIGMA > 0)", arg);
 }
 
-static const struct {
-  const char *name;
-  dp_step_kind kind;
-} names[] = {{"flip", DP_STEP_FLIP},
-             {"rand-flip", DP_STEP_RAND_FLIP},
-             {"rand-rotate", DP_STEP_RAND_ROTATE},
-             {"rand-zoom", DP_STEP_RAND_ZOOM},
-             {"rand-shift", DP_STEP_RAND_SHIFT},
-             {"rand-elastic", DP_STEP_RAND_ELASTIC},
-             {"rand-crop", DP_STEP_RAND_CROP},
-             {"rand-crop-label", DP_STEP_RAND_CROP_LABEL},
-             {"rand-noise", DP_STEP_RAND_NOISE},
-             {"rand-gamma", DP_STEP_RAND_GAMMA},
-             {"rand-scale", DP_STEP_RAND_SCALE},
-             {"rand-offset", DP_STEP_RAND_OFFSET}};
-
 static dp_status parse_body(const char *name, const char *a, dp_step *step) {
   double v;
   const char *p = a;
@@ -179,14 +158,8 @@ static dp_status parse_body(const char *name, const char *a, dp_step *step) {
   }
 }
 
-dp_status dp__parse_augment(const char *name, const char *arg, dp_step *step, int *found) {
-  *found = 0;
-  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-    if (!strcmp(name, names[i].name)) {
-      step->kind = names[i].kind;
-      *found = 1;
-    }
-  if (!*found) return DP_OK;
+dp_status dp__parse_augment(const char *name, const char *arg, dp_step *step, dp_pipeline_settings *st) {
+  (void)st; /* step->kind is the table's */
   char a[256];
   if (strlen(arg ? arg : "") >= sizeof a) return dp__error(DP_EINVAL, "--%s: argument too long", name);
   snprintf(a, sizeof a, "%s", arg ? arg : "");
@@ -205,9 +178,9 @@ dp_status dp__parse_augment(const char *name, const char *arg, dp_step *step, in
   return parse_body(name, a, step);
 }
 
-dp_status dp__parse_augment_setting(const char *name, const char *arg, dp_pipeline_settings *st,
-                                    int *found) {
-  *found = 1;
+dp_status dp__parse_augment_setting(const char *name, const char *arg, dp_step *step,
+                                    dp_pipeline_settings *st) {
+  (void)step;
   if (!strcmp(name, "anisotropic")) {
     st->anisotropic = 1;
     return DP_OK;
@@ -222,6 +195,5 @@ dp_status dp__parse_augment_setting(const char *name, const char *arg, dp_pipeli
     st->seed = v;
     return DP_OK;
   }
-  *found = 0;
-  return DP_OK;
+  return dp__error(DP_EINVAL, "unknown step --%s", name);
 }

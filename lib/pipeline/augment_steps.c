@@ -11,22 +11,10 @@
 #include "dcmprep/rng.h"
 #include "pipeline/pipeline_internal.h"
 
+/* The step's word, from the step table. */
 static const char *step_name(dp_step_kind k) {
-  switch (k) {
-    case DP_STEP_FLIP: return "flip";
-    case DP_STEP_RAND_FLIP: return "rand-flip";
-    case DP_STEP_RAND_ROTATE: return "rand-rotate";
-    case DP_STEP_RAND_ZOOM: return "rand-zoom";
-    case DP_STEP_RAND_SHIFT: return "rand-shift";
-    case DP_STEP_RAND_ELASTIC: return "rand-elastic";
-    case DP_STEP_RAND_CROP: return "rand-crop";
-    case DP_STEP_RAND_CROP_LABEL: return "rand-crop-label";
-    case DP_STEP_RAND_NOISE: return "rand-noise";
-    case DP_STEP_RAND_GAMMA: return "rand-gamma";
-    case DP_STEP_RAND_SCALE: return "rand-scale";
-    case DP_STEP_RAND_OFFSET: return "rand-offset";
-    default: return "?";
-  }
+  const dp__step_def *d = dp__step_of_kind(k);
+  return d ? d->desc.name : "?";
 }
 
 static uint64_t step_key(const dp_pipeline_settings *st, int index) {
@@ -166,10 +154,6 @@ static dp_status add_step(const dp_step *sp, int index, const dp_pipeline_settin
   }
 }
 
-static const char *fill_name(dp_fill f) {
-  return f == DP_FILL_MIN ? "min" : f == DP_FILL_EDGE ? "edge" : "constant";
-}
-
 dp_status dp__run_augment_spatial(const dp_step *steps, int first, int count,
                                   const dp_pipeline_settings *st, const dp_volume *img,
                                   const dp_volume *lab, dp_volume **nimg, dp_volume **nlab,
@@ -214,15 +198,20 @@ dp_status dp__run_augment_spatial(const dp_step *steps, int first, int count,
   dp__json_mat4(j, "world_out_to_in", &world);
   dp__json_bool(j, "elastic", c.has_elastic);
   dp__json_str(j, "interp", dp_interp_name(st->interp));
-  dp__json_str(j, "fill", fill_name(st->fill));
+  dp__json_str(j, "fill", dp__fill_name(st->fill));
   if (st->fill == DP_FILL_CONSTANT) dp__json_num(j, "fill_value", st->fill_value);
   if (lab) dp__json_str(j, "label_interp", dp_interp_name(st->label_interp));
   dp__json_mat4(j, "ijk_to_ras", &c.affine);
   return DP_OK;
 }
 
-dp_status dp__run_augment_intensity(const dp_step *sp, int index, const dp_pipeline_settings *st,
-                                    const dp_volume *img, dp_volume **nimg, dp__json *j) {
+dp_status dp__run_augment_intensity(const dp__step_run *r) {
+  const dp_step *sp = r->step;
+  const int index = r->index;
+  const dp_pipeline_settings *st = r->st;
+  const dp_volume *img = r->img;
+  dp_volume **nimg = r->nimg;
+  dp__json *j = r->j;
   uint64_t key = step_key(st, index);
   dp__json_str(j, "step", step_name(sp->kind));
   dp__json_int(j, "index", index);

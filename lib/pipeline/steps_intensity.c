@@ -1,13 +1,108 @@
-/* The pipeline's intensity steps: resolve their parameters (preset, DICOM
- * window, mask, percentiles), call the library and record what was used. */
+/* The pipeline's intensity steps (window, clip, clip-percentile, normalize,
+ * dtype): their parsing from the words of the step table (step_table.c),
+ * their parameters resolved (preset, DICOM window, mask, percentiles), the
+ * library called and what was used recorded. */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/convert.h"
 #include "core/internal.h"
 #include "ops/intensity_internal.h"
 #include "pipeline/pipeline_internal.h"
+
+/* ---- parsing --------------------------------------------------------------- */
+
+/* "a,b": two finite numbers */
+static dp_status parse2(const char *opt, const char *arg, double out[2]) {
+  const char *p = arg ? arg : "";
+  for (int n = 0; n < 2; n++) {
+    char *end = NULL;
+    errno = 0;
+    out[n] = strtod(p, &end);
+    if (end == p || errno || !isfinite(out[n]) || *end != (n ? '\0' : ','))
+      return dp__error(DP_EINVAL, "--%s %s: expected two numbers A,B", opt, arg ? arg : "");
+    p = end + 1;
+  }
+  return DP_OK;
+}
+
+static dp_status parse_normalize(const char *arg, dp_step *step) {
+  step->kind = DP_STEP_NORMALIZE;
+  if (!arg) arg = "";
+  if (!strcmp(arg, "zscore")) step->mode = DP_NORM_ZSCORE;
+  else if (!strcmp(arg, "minmax")) step->mode = DP_NORM_MINMAX;
+  else if (!strncmp(arg, "range:", 6)) {
+    step->mode = DP_NORM_RANGE;
+    dp_status s = parse2("normalize range:", arg + 6, step->v);
+    if (s == DP_OK && !(step->v[0] < step->v[1]))
+      return dp__error(DP_EINVAL, "--normalize %s: need A < B", arg);
+    return s;
+  } else if (!strncmp(arg, "zscore:", 7)) {
+    step->mode = DP_NORM_ZSCORE;
+    step->fixed = 1;
+    char *end = NULL;
+    const char *p = arg + 7;
+    if (strncmp(p, "mean=", 5)) goto bad;
+    step->v[0] = strtod(p + 5, &end);
+    if (end == p + 5 || strncmp(end, ",std=", 5)) goto bad;
+    p = end + 5;
+    step->v[1] = strtod(p, &end);
+    if (end == p || *end || !isfinite(step->v[0]) || !isfinite(step->v[1]) || !(step->v[1] > 0)) goto bad;
+  } else {
+    return dp__error(DP_EINVAL, "--normalize %s: zscore, zscore:mean=M,std=S, minmax or range:A,B", arg);
+  }
+  return DP_OK;
+bad:
+  return dp__error(DP_EINVAL, "--normalize %s: expected zscore:mean=M,std=S with S > 0", arg);
+}
+
+dp_status dp__parse_intensity(const char *name, const char *arg, dp_step *step, dp_pipeline_settings *st) {
+  (void)st;
+  if (!strcmp(name, "window")) {
+    step->kind = DP_STEP_WINDOW;
+    const dp_window_preset *p = dp_window_preset_find(arg);
+    if (arg && !strcmp(arg, "dicom")) {
+      step->mode = DP_WINDOW_FROM_DICOM;
+    } else if (p) {
+      step->mode = DP_WINDOW_FROM_PRESET;
+      snprintf(step->name, sizeof step->name, "%s", p->name);
+      step->v[0] = p->center;
+      step->v[1] = p->width;
+    } else {
+      step->mode = DP_WINDOW_FROM_VALUES;
+      if (parse2(name, arg, step->v) != DP_OK || !(step->v[1] > 0))
+        return dp__error(DP_EINVAL, "--window %s: C,W with W > 0, a preset (brain, lung, ...; see "
+                         "dcmprep help prep) or dicom", arg ? arg : "");
+    }
+    return DP_OK;
+  }
+  if (!strcmp(name, "clip")) {
+    step->kind = DP_STEP_CLIP;
+    dp_status s = parse2(name, arg, step->v);
+    if (s == DP_OK && step->v[0] > step->v[1]) return dp__error(DP_EINVAL, "--clip %s: LO > HI", arg);
+    return s;
+  }
+  if (!strcmp(name, "clip-percentile")) {
+    step->kind = DP_STEP_CLIP_PERCENTILE;
+    dp_status s = parse2(name, arg, step->v);
+    if (s == DP_OK && !(step->v[0] >= 0 && step->v[0] <= step->v[1] && step->v[1] <= 100))
+      return dp__error(DP_EINVAL, "--clip-percentile %s: need 0 <= PLO <= PHI <= 100", arg);
+    return s;
+  }
+  if (!strcmp(name, "normalize")) return parse_normalize(arg, step);
+  if (!strcmp(name, "dtype")) {
+    step->kind = DP_STEP_DTYPE;
+    if (dp_dtype_parse(arg ? arg : "", &step->dtype) != DP_OK)
+      return dp__error(DP_EINVAL, "--dtype %s: u8, i16, u16, i32, f32 or f64", arg ? arg : "");
+    return DP_OK;
+  }
+  return dp__error(DP_EINVAL, "unknown step --%s", name);
+}
+
+/* ---- running ---------------------------------------------------------------- */
 
 static const char *window_out_name(dp_window_out o) {
   return o == DP_WINDOW_U8 ? "u8" : o == DP_WINDOW_HU ? "hu" : "unit";
@@ -178,9 +273,13 @@ static dp_status run_dtype(const dp_step *sp, const dp_pipeline_settings *st, co
   return DP_OK;
 }
 
-dp_status dp__run_intensity_step(const dp_step *sp, const dp_pipeline_settings *st,
-                                 const dp_volume *img, dp_volume *own, const dp_volume *lab,
-                                 dp_volume **nimg, dp__json *j) {
+dp_status dp__run_intensity(const dp__step_run *r) {
+  const dp_step *sp = r->step;
+  const dp_pipeline_settings *st = r->st;
+  const dp_volume *img = r->img, *lab = r->lab;
+  dp_volume *own = r->own, **nimg = r->nimg;
+  dp__json *j = r->j;
+  /* images only: the label is left as it is (it may be the mask) */
   switch (sp->kind) {
     case DP_STEP_WINDOW: return run_window(sp, st, img, nimg, j);
     case DP_STEP_CLIP:
