@@ -2,8 +2,10 @@
 numpy/scipy operation (the seed tutorial's code, shared/tools/seed_ops.py),
 save the result with nibabel in the same format.
 
-usage: e2e_ref.py OP IN.nii OUT.nii[.gz]
-OP: noop resample clip window zscore rotate augment elastic
+usage: e2e_ref.py OP IN.nii OUT.nii[.gz] [LABEL.nii LABEL_OUT.nii]
+OP: noop resample clip window zscore rotate augment elastic, and canonical
+crop-or-pad crop-foreground clip-fixed cast rand-crop rand-crop-label noise
+gamma scale offset
 The parameters match bench/e2e_bench.py's dcmprep commands.
 """
 import sys
@@ -41,6 +43,9 @@ def elastic(image, alpha=4, sigma=35, bg=0.1):  # seed_ops.elastic
 def main():
     op, src, dst = sys.argv[1:4]
     img = nib.load(src)
+    rng = np.random.default_rng(1)
+    if op == "canonical":
+        img = nib.as_closest_canonical(img)
     x = np.asarray(img.dataobj)  # scaled values (float when scl is set)
     aff = img.affine
     if op == "noop":
@@ -66,6 +71,44 @@ def main():
         y = ndimage.affine_transform(x, m, offset=off, order=1)
     elif op == "elastic":
         y = elastic(x.astype(np.float32))
+    elif op == "canonical":
+        y = x
+    elif op == "crop-or-pad":
+        lo = [(n - m) // 2 for n, m in zip(x.shape, (400, 400, 120))]
+        y = x[lo[0]:lo[0] + 400, lo[1]:lo[1] + 400, lo[2]:lo[2] + 120]
+        aff = aff @ np.array([[1, 0, 0, lo[0]], [0, 1, 0, lo[1]], [0, 0, 1, lo[2]], [0, 0, 0, 1]])
+    elif op == "crop-foreground":
+        idx = np.argwhere(x > -500)
+        lo, hi = idx.min(0), idx.max(0) + 1
+        y = x[lo[0]:hi[0], lo[1]:hi[1], lo[2]:hi[2]]
+        aff = aff @ np.array([[1, 0, 0, lo[0]], [0, 1, 0, lo[1]], [0, 0, 1, lo[2]], [0, 0, 0, 1]])
+    elif op == "clip-fixed":
+        y = np.clip(x, -1000, 1000)
+    elif op == "cast":
+        y = x.astype(np.float32)
+    elif op in ("rand-crop", "rand-crop-label"):
+        size = (256, 256, 96)
+        if op == "rand-crop":
+            lo = [int(rng.integers(0, n - m + 1)) for n, m in zip(x.shape, size)]
+        else:
+            lab = np.asarray(nib.load(sys.argv[4]).dataobj)
+            fg = np.argwhere(lab > 0)
+            c = fg[rng.integers(len(fg))]
+            lo = [int(min(max(ci - m // 2, 0), n - m)) for ci, n, m in zip(c, x.shape, size)]
+        sl = tuple(slice(a, a + m) for a, m in zip(lo, size))
+        y = x[sl]
+        aff = aff @ np.array([[1, 0, 0, lo[0]], [0, 1, 0, lo[1]], [0, 0, 1, lo[2]], [0, 0, 0, 1]])
+        if op == "rand-crop-label":
+            nib.save(nib.Nifti1Image(lab[sl], aff), sys.argv[5])
+    elif op == "noise":
+        y = (x + rng.normal(0, 10, x.shape)).astype(np.float32)
+    elif op == "gamma":
+        lo, hi = float(x.min()), float(x.max())
+        y = (lo + (hi - lo) * ((x - lo) / (hi - lo)) ** rng.uniform(0.8, 1.25)).astype(np.float32)
+    elif op == "scale":
+        y = (x * rng.uniform(0.9, 1.1)).astype(np.float32)
+    elif op == "offset":
+        y = (x + rng.uniform(-50, 50)).astype(np.float32)
     else:
         sys.exit(f"unknown op {op}")
     nib.save(nib.Nifti1Image(y, aff), dst)

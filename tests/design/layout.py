@@ -1,0 +1,96 @@
+"""Keeps docs/design.md true to the code.
+
+usage: layout.py SOURCE_DIR LIBDCMPREP_SO
+
+- "Where is step X": every step of the step table (read from the library
+  through dp_step_word, settings excluded) has exactly one row, and no row
+  names a step the table lacks; each row's runner and operation files exist
+  and define the function named; its test and bench files exist.
+- Layering: lib/core includes nothing else of lib/; lib/io and lib/ops only
+  core; lib/dicom and lib/labels core, io and each other; lib/pipeline core,
+  io and ops.  lib/dicom never includes ops/ internals.
+- C++ only in lib/dicom/dcmtk/, each .cc with its header.
+"""
+import ctypes
+import os
+import re
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from testutil import Checks  # noqa: E402
+
+src, so = sys.argv[1], sys.argv[2]
+check = Checks()
+
+lib = ctypes.CDLL(so)
+lib.dp_step_word.restype = ctypes.c_char_p
+lib.dp_step_word.argtypes = [ctypes.c_int, ctypes.POINTER(ctypes.c_int), ctypes.POINTER(ctypes.c_int),
+                             ctypes.c_void_p, ctypes.c_void_p]
+steps = []
+for i in range(1000):
+    arg, setting = ctypes.c_int(), ctypes.c_int()
+    name = lib.dp_step_word(i, ctypes.byref(arg), ctypes.byref(setting), None, None)
+    if name is None:
+        break
+    if not setting.value:
+        steps.append(name.decode())
+check(len(steps) >= 20, f"the step table lists {len(steps)} steps")
+
+design = open(os.path.join(src, "docs", "design.md")).read()
+sec = design.split("## Where is step X", 1)
+rows = {}
+if check(len(sec) == 2, "docs/design.md has a section 'Where is step X'"):
+    for line in sec[1].split("\n## ", 1)[0].splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) != 5 or cells[0] in ("step", "") or set(cells[0]) <= set("-"):
+            continue
+        check(cells[0] not in rows, f"step {cells[0]} has one row")
+        rows[cells[0]] = cells
+
+for s in steps:
+    check(s in rows, f"step {s} of the table has a row in docs/design.md")
+for s in rows:
+    check(s in steps, f"docs/design.md's row {s} is a step of the table")
+
+
+def defines(path, func):
+    text = open(path).read()
+    return re.search(r"^[a-z_][^;{}]*\b" + re.escape(func) + r"\s*\(", text, re.M) is not None
+
+
+for s, (name, runner, op, test, bench) in rows.items():
+    for where, base in ((runner, "lib/pipeline"), (op, "lib")):
+        m = re.fullmatch(r"([\w/.]+): (\w+)", where)
+        if not check(m, f"{s}: '{where}' is FILE: FUNCTION"):
+            continue
+        path = os.path.join(src, base, m.group(1))
+        if check(os.path.isfile(path), f"{s}: {path} exists"):
+            check(defines(path, m.group(2)), f"{s}: {m.group(2)} is defined in {path}")
+    check(os.path.isfile(os.path.join(src, test)), f"{s}: test {test} exists")
+    check(os.path.isfile(os.path.join(src, bench)), f"{s}: bench {bench} exists")
+
+# ---- layering --------------------------------------------------------------------
+allowed = {"core": set(), "io": {"core"}, "ops": {"core"}, "dicom": {"core", "io", "labels"},
+           "labels": {"core", "io", "dicom"}, "pipeline": {"core", "io", "ops"}}
+inc = re.compile(r'^\s*#\s*include\s+"(\w+)/', re.M)
+for area, ok in allowed.items():
+    d = os.path.join(src, "lib", area)
+    for root, _, files in os.walk(d):
+        for f in files:
+            if not f.endswith((".c", ".h", ".cc")):
+                continue
+            p = os.path.join(root, f)
+            for dep in inc.findall(open(p).read()):
+                if dep in ("dcmprep", area):
+                    continue
+                check(dep in ok, f"{os.path.relpath(p, src)} includes {dep}/ (lib/{area} may use {sorted(ok)})")
+for root, _, files in os.walk(os.path.join(src, "lib")):
+    for f in files:
+        p = os.path.join(root, f)
+        rel = os.path.relpath(p, src)
+        if f.endswith(".cc"):
+            check(rel.startswith("lib/dicom/dcmtk/"), f"C++ only in lib/dicom/dcmtk/: {rel}")
+            # rtstruct_read.cc and seg_read.cc are declared in label_read.h
+            check(os.path.isfile(p[:-3] + ".h") or f in ("rtstruct_read.cc", "seg_read.cc"),
+                  f"{rel} has its C header")
+check.done(f"layout: {len(steps)} steps, {len(rows)} rows")
