@@ -93,7 +93,9 @@ typedef struct dp_nifti_write_opts {
   int gzip;             /* -1 = from the file name (".gz"), 0 = no, 1 = yes */
   int level;            /* compression level 1..12 (libdeflate scale); 0 =
                            default: 4, or 7 for blocks of 1 MiB that compress
-                           better than 16:1 (cheap there, and much smaller) */
+                           better than 16:1 (cheap there, and much smaller),
+                           2 for noisy ones (worse than 3:1: a little larger,
+                           much faster) */
   int threads;          /* 0 = dp_default_threads() */
   double scl_slope;     /* 0 = none (written as 0, i.e. no scaling) */
   double scl_inter;
