@@ -76,7 +76,7 @@ static const char usage[] =
     "                        replace any file that holds an output's name\n"
     "  --no-gz               write .nii (only when OUTPUT is a folder)\n"
     "  --level N             gzip level 1..12 (libdeflate's scale; default 4,\n"
-    "                        or 7 on highly compressible blocks)\n"
+    "                        7 on highly compressible blocks, 2 on noisy ones)\n"
     "  --nifti2              write NIfTI-2 (default: NIfTI-1 unless a dimension\n"
     "                        exceeds 32767)\n"
     "  --apply-scaling       apply scl_slope/scl_inter and store float32 values\n"
