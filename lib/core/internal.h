@@ -38,6 +38,10 @@ void dp__limits_release(size_t nbytes);
  * when not zeroed it is 2 MiB aligned so that every page of it can be huge. */
 void *dp__alloc_data(size_t nbytes, int zeroed);
 
+/* Like dp_volume_new, but the data is NOT initialised (see below). */
+dp_status dp__volume_new_uninit(const int64_t dim[4], dp_dtype dtype, const dp_mat4 *ijk_to_ras,
+                                dp_volume **out);
+
 /* Like dp_volume_new_like, but the data is NOT initialised: only for callers
  * that write every voxel before anything reads it.  Large buffers are 2 MiB
  * aligned and asked for as transparent huge pages before their first touch. */

@@ -96,6 +96,11 @@ dp_status dp_volume_new(const int64_t dim[4], dp_dtype dtype, const dp_mat4 *ijk
   return volume_new(dim, dtype, ijk_to_ras, 1, out);
 }
 
+dp_status dp__volume_new_uninit(const int64_t dim[4], dp_dtype dtype, const dp_mat4 *ijk_to_ras,
+                                dp_volume **out) {
+  return volume_new(dim, dtype, ijk_to_ras, 0, out);
+}
+
 void dp_volume_free(dp_volume *v) {
   if (!v) return;
   if (v->data) dp__limits_release(dp_volume_nbytes(v));

@@ -85,7 +85,9 @@ dp_status dp_resample(const dp_volume *in, const dp_resample_opts *opts, dp_volu
   dp_volume *smooth = NULL;
   int aa = o.antialias && o.interp != DP_INTERP_NEAREST && o.interp != DP_INTERP_ONEHOT &&
            (sigma[0] > 0 || sigma[1] > 0 || sigma[2] > 0);
-  if (aa) {
+  /* linear onto an aligned grid: the smoothing slice by slice, no copy */
+  int fused = aa && o.interp == DP_INTERP_LINEAR && dp__warp_smooth_applies(in, &m, sigma);
+  if (aa && !fused) {
     s = dp_gaussian(in, sigma, o.threads, &smooth);
     if (s != DP_OK) return s;
     src = smooth;
@@ -100,6 +102,8 @@ dp_status dp_resample(const dp_volume *in, const dp_resample_opts *opts, dp_volu
     w.fill = DP_FILL_CONSTANT;
     w.fill_value = dp__warp_needs_fill(in, dim, &m, 0) ? dp__volume_min(in, o.threads) : 0;
   }
+  if (s == DP_OK && fused)
+    return dp__warp_smooth(in, dim, &aff, &m, sigma, w.fill, w.fill_value, w.dtype, o.threads, out);
   if (s == DP_OK) s = dp_warp(src, dim, &aff, &m, &w, out);
   dp_volume_free(smooth);
   return s;

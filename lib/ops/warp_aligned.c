@@ -22,15 +22,7 @@ int dp__warp_is_aligned(const dp_mat4 *m) {
   return 1;
 }
 
-/* Per-axis sampling table. */
-typedef struct {
-  int64_t *i0, *i1;  /* linear taps (mirrored); nearest: i0 */
-  int64_t *c;        /* cubic: 4 taps per position (mirrored) */
-  double *w;         /* linear: weight of i1; cubic: 4 weights per position */
-  uint8_t *in;       /* 1 when the position is inside [-0.5, n - 0.5] */
-} axis_tab;
-
-static void tab_free(axis_tab *t) {
+void dp__axis_tab_free(dp__axis_tab *t) {
   free(t->i0);
   free(t->i1);
   free(t->c);
@@ -38,8 +30,8 @@ static void tab_free(axis_tab *t) {
   free(t->in);
 }
 
-static dp_status tab_make(axis_tab *t, int64_t nout, int64_t nin, double scale, double shift,
-                          dp_interp interp, dp_fill fill) {
+dp_status dp__axis_tab_make(dp__axis_tab *t, int64_t nout, int64_t nin, double scale, double shift,
+                            dp_interp interp, dp_fill fill) {
   memset(t, 0, sizeof *t);
   size_t n = (size_t)nout;
   int cubic = interp == DP_INTERP_CUBIC;
@@ -49,7 +41,7 @@ static dp_status tab_make(axis_tab *t, int64_t nout, int64_t nin, double scale, 
   t->c = cubic ? malloc(n * 4 * sizeof *t->c) : NULL;
   t->in = malloc(n);
   if (!t->i0 || !t->i1 || !t->w || !t->in || (cubic && !t->c)) {
-    tab_free(t);
+    dp__axis_tab_free(t);
     return dp__error(DP_ENOMEM, "out of memory");
   }
   for (int64_t o = 0; o < nout; o++) {
@@ -81,7 +73,7 @@ static dp_status tab_make(axis_tab *t, int64_t nout, int64_t nin, double scale, 
 typedef struct {
   const dp_volume *in;
   dp_volume *out;
-  axis_tab tab[3];
+  dp__axis_tab tab[3];
   dp_interp interp;
   double fill;
   int64_t t; /* current volume */
@@ -93,7 +85,7 @@ typedef struct {
 #define DP__ROWS(name, ctype, str)                                                          \
   static void lin_##name(const void *base, const int64_t o00, const int64_t o01,           \
                          const int64_t o10, const int64_t o11, double wy, double wz,        \
-                         const axis_tab *tx, int64_t n, double fill, double *out) {         \
+                         const dp__axis_tab *tx, int64_t n, double fill, double *out) {         \
     const ctype *a = (const ctype *)base + o00, *b = (const ctype *)base + o01;             \
     const ctype *c = (const ctype *)base + o10, *d = (const ctype *)base + o11;             \
     for (int64_t i = 0; i < n; i++) {                                                       \
@@ -111,7 +103,7 @@ typedef struct {
       out[i] = v0 + wz * (v1 - v0);                                                         \
     }                                                                                       \
   }                                                                                         \
-  static void near_##name(const void *base, int64_t off, const axis_tab *tx, int64_t n,     \
+  static void near_##name(const void *base, int64_t off, const dp__axis_tab *tx, int64_t n,     \
                           double fill, double *out) {                                       \
     const ctype *a = (const ctype *)base + off;                                             \
     for (int64_t i = 0; i < n; i++) out[i] = tx->in[i] ? (double)a[tx->i0[i]] : fill;       \
@@ -120,8 +112,8 @@ DP_DTYPE_MAP(DP__ROWS)
 #undef DP__ROWS
 
 typedef void (*lin_fn)(const void *, int64_t, int64_t, int64_t, int64_t, double, double,
-                       const axis_tab *, int64_t, double, double *);
-typedef void (*near_fn)(const void *, int64_t, const axis_tab *, int64_t, double, double *);
+                       const dp__axis_tab *, int64_t, double, double *);
+typedef void (*near_fn)(const void *, int64_t, const dp__axis_tab *, int64_t, double, double *);
 
 static lin_fn lin_for(dp_dtype t) {
   switch (t) {
@@ -144,7 +136,7 @@ static near_fn near_for(dp_dtype t) {
 }
 
 /* Nearest neighbour into the same type: a typed gather, no conversion. */
-static void copy_nearest(const void *base, int64_t off, const axis_tab *tx, int64_t n, double fill,
+static void copy_nearest(const void *base, int64_t off, const dp__axis_tab *tx, int64_t n, double fill,
                          dp_dtype t, void *dst) {
   switch (t) {
 #define DP__N(name, ctype, str)                                                      \
@@ -170,7 +162,7 @@ static dp_status slice_task(void *vctx, int64_t k) {
   const char *base = (const char *)c->in->data +
                      (size_t)(c->t * id[0] * id[1] * id[2]) * dp_dtype_size(c->in->dtype);
   char *dst = (char *)c->out->data + (size_t)((c->t * od[2] + k) * od[1] * od[0]) * esize;
-  const axis_tab *ty = &c->tab[1], *tz = &c->tab[2];
+  const dp__axis_tab *ty = &c->tab[1], *tz = &c->tab[2];
   lin_fn lin = lin_for(c->in->dtype);
   near_fn near = near_for(c->in->dtype);
   for (int64_t j = 0; j < od[1]; j++, dst += (size_t)od[0] * esize) {
@@ -233,7 +225,7 @@ static void prefilter_block(double *c, int64_t n) {
 }
 
 /* Evaluates LB prefiltered lines at the table's positions. */
-static void eval_block(const double *coef, const axis_tab *t, int64_t nout, double *out) {
+static void eval_block(const double *coef, const dp__axis_tab *t, int64_t nout, double *out) {
   for (int64_t o = 0; o < nout; o++) {
     const int64_t *q = t->c + 4 * o;
     const double *w = t->w + 4 * o;
@@ -352,7 +344,7 @@ dp_status dp__warp_aligned(const dp_volume *in, const dp_mat4 *m, dp_interp inte
   c.fill = fill_value;
   dp_status s = DP_OK;
   for (int d = 0; d < 3 && s == DP_OK; d++)
-    s = tab_make(&c.tab[d], out->dim[d], in->dim[d], m->m[d][d], m->m[d][3], interp, fill);
+    s = dp__axis_tab_make(&c.tab[d], out->dim[d], in->dim[d], m->m[d][d], m->m[d][3], interp, fill);
   const int64_t *id = in->dim, *od = out->dim;
   /* A float32 output of one volume holds the intermediate itself: both use
    * the (i, j, k) layout, and the last pass reads a whole k-line before it
@@ -385,6 +377,6 @@ dp_status dp__warp_aligned(const dp_volume *in, const dp_mat4 *m, dp_interp inte
   } else {
     free(c.tmp2);
   }
-  for (int d = 0; d < 3; d++) tab_free(&c.tab[d]);
+  for (int d = 0; d < 3; d++) dp__axis_tab_free(&c.tab[d]);
   return s;
 }

@@ -43,10 +43,36 @@ double dp__volume_min(const dp_volume *v, int threads);
 /* Non-zero when the mapping's linear part is diagonal. */
 int dp__warp_is_aligned(const dp_mat4 *m);
 
+/* Per-axis sampling table of an aligned mapping (warp_aligned.c): output
+ * position o samples the input at p = snap(scale o + shift). */
+typedef struct {
+  int64_t *i0, *i1;  /* linear taps (mirrored); nearest: i0 */
+  int64_t *c;        /* cubic: 4 taps per position (mirrored) */
+  double *w;         /* linear: weight of i1; cubic: 4 weights per position */
+  uint8_t *in;       /* 1 when the position is inside [-0.5, n - 0.5] (edge fill: always) */
+} dp__axis_tab;
+
+dp_status dp__axis_tab_make(dp__axis_tab *t, int64_t nout, int64_t nin, double scale, double shift,
+                            dp_interp interp, dp_fill fill);
+void dp__axis_tab_free(dp__axis_tab *t);
+
 /* Fills out (already allocated on its grid) for an aligned mapping with
  * nearest, linear or cubic interpolation; fill_value is the resolved fill. */
 dp_status dp__warp_aligned(const dp_volume *in, const dp_mat4 *m, dp_interp interp, dp_fill fill,
                            double fill_value, int threads, dp_volume *out);
+
+/* Anti-aliased linear resampling onto an aligned grid (warp_smooth.c): the
+ * result of dp_gaussian(in, sigma) then dp__warp_aligned with linear
+ * interpolation, byte for byte, with the smoothing done slice by slice as
+ * the output needs it instead of into a float32 copy of the volume.
+ * fill (constant or edge) and fill_value as dp__warp_aligned takes them.
+ * Applies to a diagonal mapping, input other than f64 (whose smoothing is
+ * in double) and a smoothing along k of at most 64 taps each side:
+ * dp__warp_smooth_applies. */
+int dp__warp_smooth_applies(const dp_volume *in, const dp_mat4 *m, const double sigma[3]);
+dp_status dp__warp_smooth(const dp_volume *in, const int64_t dim[3], const dp_mat4 *out_affine,
+                          const dp_mat4 *m, const double sigma[3], dp_fill fill, double fill_value,
+                          dp_dtype dtype, int threads, dp_volume **out);
 
 /* Trilinear interpolation along output row segments i = i0 .. i0 + len - 1
  * (len <= 64) of nrows output rows, from src (one volume of n[0] x n[1] x
