@@ -3,7 +3,7 @@
 # with --test the reference tools used by the cross-check tests.  Skips apt-get
 # when everything is already installed.
 set -eu
-build_pkgs="build-essential cmake pkg-config libdcmtk-dev libopenjp2-7-dev zlib1g-dev libdeflate-dev check"
+build_pkgs="build-essential cmake pkg-config libdcmtk-dev libopenjp2-7-dev zlib1g-dev libdeflate-dev check python3-numpy"
 test_pkgs="strace python3 python3-numpy python3-scipy python3-nibabel python3-pydicom python3-torch dcmtk nifti-bin dcm2niix pigz parallel plastimatch snakemake slurm-wlm munge"
 pkgs=$build_pkgs
 [ "${1:-}" = "--test" ] && pkgs="$pkgs $test_pkgs"

@@ -6,7 +6,8 @@
 # preview PNG -> the same steps as a pipeline file through batch (run twice:
 # the rerun finds everything up to date) -> augment (3 reproducible random
 # variants) -> labels: a series with an RT Structure Set, converted to a label
-# volume + label map and carried through prep in lockstep -> previews -> info.
+# volume + label map and carried through prep in lockstep -> previews -> the
+# same library from Python (numpy views, augmentation variants) -> info.
 # usage: tools/quickstart.sh [BUILD_DIR]     (default: build)
 set -eu
 cd "$(dirname "$0")/.."
@@ -60,6 +61,21 @@ echo "== dcmprep augment: 3 variants (rotate, zoom, shift, elastic, gamma), seed
 "$cli" augment "$out/ct_ras_2mm_window.nii.gz" -o "$out/augmented" -n 3 --seed 1 \
   --rand-rotate 10 --rand-zoom 0.9,1.1 --rand-shift 5 --rand-elastic 300,8 --rand-gamma 0.8,1.25
 "$cli" preview "$out/augmented/ct_ras_2mm_window_aug000.nii.gz" -o "$out/augmented/aug000.png"
+echo
+echo "== Python: import dcmprep - volumes as numpy views, a new augmentation variant per call"
+PYTHONPATH=$build/python /usr/bin/python3 - "$out" <<'PY'
+import sys
+import dcmprep
+out = sys.argv[1]
+ct = dcmprep.load(f"{out}/ct_ras_2mm_window.nii.gz")
+print(f"array {ct.array.shape} {ct.array.dtype} (a view of the C buffer), axcodes {ct.axcodes}, "
+      f"spacing {tuple(round(s, 3) for s in ct.spacing)}")
+aug = dcmprep.Augment(seed=7, steps=["--rand-flip=x", "--rand-rotate", "10", "--rand-zoom", "0.9,1.1"])
+for k in range(2):
+    x = aug(ct, index=k)  # variant k: the same bytes in any DataLoader worker
+    x.save(f"{out}/augmented/python_variant{k}.nii.gz")
+    print(f"variant {k}: mean {x.array.mean():.4f}, written {out}/augmented/python_variant{k}.nii.gz")
+PY
 echo
 echo "== dcmprep info"
 for f in "$out"/*.nii.gz; do "$cli" info "$f"; echo; done

@@ -1,9 +1,9 @@
 """Keeps docs/design.md true to the code.
 
-usage: layout.py SOURCE_DIR LIBDCMPREP_SO
+usage: layout.py SOURCE_DIR
 
-- "Where is step X": every step of the step table (read from the library
-  through dp_step_word, settings excluded) has exactly one row, and no row
+- "Where is step X": every step of the step table (lib/pipeline/step_table.c,
+  settings excluded) has exactly one row, and no row
   names a step the table lacks; each row's runner and operation files exist
   and define the function named; its test and bench files exist.
 - Layering: lib/core includes nothing else of lib/; lib/io and lib/ops only
@@ -11,7 +11,6 @@ usage: layout.py SOURCE_DIR LIBDCMPREP_SO
   io and ops.  lib/dicom never includes ops/ internals.
 - C++ only in lib/dicom/dcmtk/, each .cc with its header.
 """
-import ctypes
 import os
 import re
 import sys
@@ -19,21 +18,13 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from testutil import Checks  # noqa: E402
 
-src, so = sys.argv[1], sys.argv[2]
+src = sys.argv[1]
 check = Checks()
 
-lib = ctypes.CDLL(so)
-lib.dp_step_word.restype = ctypes.c_char_p
-lib.dp_step_word.argtypes = [ctypes.c_int, ctypes.POINTER(ctypes.c_int), ctypes.POINTER(ctypes.c_int),
-                             ctypes.c_void_p, ctypes.c_void_p]
-steps = []
-for i in range(1000):
-    arg, setting = ctypes.c_int(), ctypes.c_int()
-    name = lib.dp_step_word(i, ctypes.byref(arg), ctypes.byref(setting), None, None)
-    if name is None:
-        break
-    if not setting.value:
-        steps.append(name.decode())
+# the step table's rows, from its source: {{"name", ...}, KIND, parse, run}
+table = open(os.path.join(src, "lib", "pipeline", "step_table.c")).read()
+steps = [name for name, kind in re.findall(r'\{\{"([a-z-]+)",.*?\},\s*(DP_STEP_[A-Z_]+|DP__SETTING),', table, re.S)
+         if kind != "DP__SETTING"]
 check(len(steps) >= 20, f"the step table lists {len(steps)} steps")
 
 design = open(os.path.join(src, "docs", "design.md")).read()
