@@ -127,7 +127,9 @@ def check_load():
                     write_nii(path(name), x, aff, slope, inter, order)
                     s, b = (slope, inter) if slope is not None else (1, 0)
                     y = x.astype(np.float64) * s + b
-                    r = run("prep", path(name), "-o", path("o.nii"), ok=False)
+                    # an exact step that keeps the grid (the affine is LAS) makes prep load
+                    # the values; without a step prep copies the file as it is stored
+                    r = run("prep", path(name), "-o", path("o.nii"), "--reorient", "LAS", ok=False)
                     n += 1
                     if not check(r.returncode == 0, f"{name}: exit {r.returncode}: {r.stderr.strip()}"):
                         continue
@@ -142,15 +144,25 @@ def check_load():
     # 64-bit values that fit neither int32 nor a double exactly: refused
     big = np.array([[[2**60, 1], [2, 3]]], dtype=np.int64)
     write_nii(path("big64.nii"), big, aff)
-    r = run("prep", path("big64.nii"), "-o", path("o.nii"), ok=False)
+    r = run("prep", path("big64.nii"), "-o", path("o.nii"), "--reorient", "LAS", ok=False)
     check(r.returncode == 1 and "2^53" in r.stderr, f"int64 beyond 2^53: refused ({r.stderr.strip()})")
     # a data offset that is not a multiple of the element size (read, not mapped)
     x = sample("int16", rng)
     write_nii(path("odd_offset.nii"), x, aff, 1, -1024, "<", 353)
-    r = run("prep", path("odd_offset.nii"), "-o", path("o.nii"))
+    r = run("prep", path("odd_offset.nii"), "-o", path("o.nii"), "--reorient", "LAS")
     if r.returncode == 0:
         check(np.array_equal(np.asarray(nib.load(path("o.nii")).dataobj), x.astype(np.int32) - 1024),
               "odd data offset: values")
+    # prep without a step: the stored values and their scaling, as they are
+    x = sample("int16", rng)
+    write_nii(path("stored.nii"), x, aff, 1, -1024)
+    run("prep", path("stored.nii"), "-o", path("o.nii"))
+    out = nib.load(path("o.nii"))
+    check(out.get_data_dtype() == np.int16 and out.dataobj.slope == 1 and out.dataobj.inter == -1024,
+          f"no step: stored type and scaling kept ({out.get_data_dtype()}, {out.dataobj.slope}, {out.dataobj.inter})")
+    check(np.array_equal(np.asarray(out.dataobj), x.astype(np.float64) - 1024), "no step: the same values")
+    with open(path("stored.nii"), "rb") as f1, open(path("o.nii"), "rb") as f2:
+        check(f1.read()[352:] == f2.read()[352:], "no step: the stored bytes copied")
     print(f"loading: {n} files")
 
 

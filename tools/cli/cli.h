@@ -120,6 +120,9 @@ int dp_cli_take_pipeline_file(const dp_cli_command *cmd, dp_pipeline *p, const c
 /* Writes v as NIfTI at path (atomically) and, when sidecar, its JSON sidecar;
  * if the sidecar fails the NIfTI is removed. */
 dp_status dp_cli_write_volume(const dp_volume *v, const char *path, int sidecar, int threads, int durable);
+/* The same, with scl_slope/scl_inter in the header (0, 0: none). */
+dp_status dp_cli_write_volume_scaled(const dp_volume *v, const char *path, int sidecar, int threads, int durable,
+                                     double scl_slope, double scl_inter);
 
 /* Removes a written NIfTI and its sidecar (when a later output failed). */
 void dp_cli_remove_volume(const char *path);

@@ -56,9 +56,16 @@ int dp_cli_take_pipeline_file(const dp_cli_command *cmd, dp_pipeline *p, const c
 }
 
 dp_status dp_cli_write_volume(const dp_volume *v, const char *path, int sidecar, int threads, int durable) {
+  return dp_cli_write_volume_scaled(v, path, sidecar, threads, durable, 0, 0);
+}
+
+dp_status dp_cli_write_volume_scaled(const dp_volume *v, const char *path, int sidecar, int threads, int durable,
+                                     double scl_slope, double scl_inter) {
   dp_nifti_write_opts wo = DP_NIFTI_WRITE_OPTS_INIT;
   wo.threads = threads;
   wo.durable = durable;
+  wo.scl_slope = scl_slope;
+  wo.scl_inter = scl_inter;
   dp_status s = dp_nifti_write(v, path, &wo);
   if (s == DP_OK && sidecar) {
     char side[4096];

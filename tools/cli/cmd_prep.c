@@ -21,6 +21,10 @@ static const char intro[] =
     "onehot: linear per label value, then the largest), fill 0, never smoothed.\n"
     "A sidecar JSON next to OUT records every step with its resolved parameters\n"
     "(PrepSteps).  Outputs are written atomically; if one fails, none is kept.\n"
+    "Integer data stay integer (spatial steps round and clamp to the input type;\n"
+    "window to unit, normalize and the random intensity steps give float32; see\n"
+    "docs/design.md).  Without a step (and without --preview) a NIfTI INPUT is\n"
+    "copied as it is stored: the same values, type and scl_slope/scl_inter.\n"
     "\n"
     "steps and settings:\n";
 
@@ -166,7 +170,29 @@ static int run(int argc, char **argv) {
   dp_input_name(input, name, sizeof name); /* keys the random steps, as augment's variant 0 */
   dp_pipeline_settings_of(o.pipe)->name_hash = dp_rng_hash_str(name);
   dp_volume *img = NULL, *lab = NULL;
-  dp_status s = dp_load_input(input, o.series, o.threads, &img);
+  /* Without a step (nor a preview) the output is the input's values: a
+   * NIfTI input is then copied with its stored values and their scaling
+   * (scl_slope, scl_inter), as convert does, instead of being converted
+   * and written back. */
+  int nsteps0 = 0;
+  dp_pipeline_steps(o.pipe, &nsteps0);
+  double scl[2] = {0, 0};
+  int as_stored = nsteps0 == 0 && !o.preview && dp_is_nifti_name(input);
+  dp_status s;
+  if (as_stored) {
+    dp_nifti_read_opts ro = DP_NIFTI_READ_OPTS_INIT;
+    ro.threads = o.threads;
+    dp_nifti_info ni;
+    s = dp_nifti_read(input, &ro, &img, &ni);
+    if (s == DP_OK && dp_volume_meta_get(img, "nifti_scl_slope", NULL)) {
+      scl[0] = ni.scl_slope;
+      scl[1] = ni.scl_inter;
+      dp_volume_meta_remove(img, "nifti_scl_slope"); /* in the header, not the sidecar */
+      dp_volume_meta_remove(img, "nifti_scl_inter");
+    }
+  } else {
+    s = dp_load_input(input, o.series, o.threads, &img);
+  }
   if (s != DP_OK) {
     dp_pipeline_free(o.pipe);
     return dp_cli_fail_status(s, input);
@@ -203,7 +229,7 @@ static int run(int argc, char **argv) {
   dp_image_free(rows[0]);
   dp_image_free(rows[1]);
   if (!rc) {
-    s = dp_cli_write_volume(img, o.output, !o.no_sidecar, o.threads, o.fsync);
+    s = dp_cli_write_volume_scaled(img, o.output, !o.no_sidecar, o.threads, o.fsync, scl[0], scl[1]);
     if (s != DP_OK) rc = dp_cli_fail_status(s, o.output);
   }
   if (!rc && lab) {
