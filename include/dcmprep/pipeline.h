@@ -18,6 +18,7 @@
 #include "volume.h"
 #include "warp.h"
 #include "intensity.h"
+#include "nifti.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -150,6 +151,22 @@ DP_API dp_status dp_step_parse(const char *name, const char *arg, dp_step *step,
 DP_API dp_status dp_pipeline_run(const dp_step *steps, int nsteps,
                                  const dp_pipeline_settings *settings, dp_volume **image,
                                  dp_volume **label);
+
+/* dp_pipeline_run, then the image written to path as dp_nifti_write does
+ * (opts as there, NULL for defaults).  When the last step is voxel-wise
+ * (window, clip, clip-percentile, normalize) and path is an uncompressed
+ * .nii, that step is computed piece by piece as the file is written, so
+ * its output never exists whole in memory (a float32 window of an int16 CT
+ * costs no 4-byte-per-voxel buffer); the file is the same bytes.  *image is
+ * then the volume before that step, its metadata already those of the
+ * written image (the step's record appended to PrepSteps, so that
+ * dp_sidecar_write of *image writes its sidecar).  *written receives the
+ * type written (*image's type when nothing was streamed).  On failure
+ * nothing is written and the volumes are as dp_pipeline_run leaves them. */
+DP_API dp_status dp_pipeline_run_write(const dp_step *steps, int nsteps,
+                                       const dp_pipeline_settings *settings, dp_volume **image,
+                                       dp_volume **label, const char *path,
+                                       const dp_nifti_write_opts *opts, dp_dtype *written);
 
 /* A pipeline as written: the words of the table (steps and settings) in
  * order, kept both parsed and as text.  Its text form, one word per line,

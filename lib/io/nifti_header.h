@@ -40,4 +40,14 @@ dp_status dp__nii_affine_to_quatern(const dp_mat4 *a, double quat[3], double off
 dp_mat4 dp__nii_quatern_to_affine(const double quat[3], const double offset[3], double qfac,
                                   const double pixdim[3]);
 
+/* Writes, as dp_nifti_write does (uncompressed only: DP_EUNSUPPORTED for a
+ * gzip name or opts->gzip), a volume of like's grid (dims, affine, t_step)
+ * and type dtype whose voxels are not held anywhere: gen(ctx, start, n,
+ * dst) writes voxels [start, start + n) at dst, called from several
+ * threads for different pieces.  Then checks like (dp_volume_check), the
+ * source gen reads. */
+typedef void (*dp__voxel_gen_fn)(void *ctx, int64_t start, int64_t n, void *dst);
+dp_status dp__nifti_write_gen(const dp_volume *like, dp_dtype dtype, dp__voxel_gen_fn gen, void *ctx,
+                              const char *path, const dp_nifti_write_opts *opts);
+
 #endif

@@ -1,6 +1,7 @@
 #include <float.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/internal.h"
@@ -99,6 +100,73 @@ dp_status dp_nifti_write(const dp_volume *v, const char *path, const dp_nifti_wr
   /* a volume mapped from a file that changed while it was copied out is
    * not written (dp_volume_check) */
   if (s == DP_OK) s = dp_volume_check(v);
+  if (s != DP_OK) {
+    dp__atomic_abort(&af);
+    return s;
+  }
+  return dp__atomic_commit(&af);
+}
+
+/* ---- a volume written as it is computed ------------------------------------------ */
+
+enum { GEN_CHUNK = 4 << 20 }; /* bytes per generated piece */
+
+typedef struct {
+  dp__voxel_gen_fn gen;
+  void *ctx;
+  unsigned char **buf;
+  int64_t first, per, total; /* voxels: first of the batch, per piece, all */
+  size_t esize;
+} gen_ctx;
+
+static dp_status gen_piece(void *vctx, int64_t k) {
+  const gen_ctx *g = vctx;
+  int64_t start = g->first + k * g->per;
+  if (start >= g->total) return DP_OK;
+  int64_t n = g->total - start < g->per ? g->total - start : g->per;
+  g->gen(g->ctx, start, n, g->buf[k]);
+  return DP_OK;
+}
+
+dp_status dp__nifti_write_gen(const dp_volume *like, dp_dtype dtype, dp__voxel_gen_fn gen, void *ctx,
+                              const char *path, const dp_nifti_write_opts *opts) {
+  if (!like || !gen || !path) return dp__error(DP_EINVAL, "nifti: no volume, generator or path");
+  dp_nifti_write_opts o = DP_NIFTI_WRITE_OPTS_INIT;
+  if (opts) o = *opts;
+  if (o.gzip > 0 || (o.gzip < 0 && ends_with(path, ".gz")))
+    return dp__error(DP_EUNSUPPORTED, "%s: a computed volume is written uncompressed only", path);
+  dp_volume shape = *like; /* the header of a volume of this grid and type */
+  shape.dtype = dtype;
+  dp_nifti_info h;
+  dp_status s = fill_header(&shape, &o, &h);
+  if (s != DP_OK) return dp__error_prefix(s, path);
+  unsigned char hdr[544];
+  size_t hlen = dp__nii_encode(&h, hdr);
+  dp__atomic_file af;
+  s = dp__atomic_open(&af, path);
+  if (s != DP_OK) return s;
+  af.durable = o.durable;
+  s = dp__atomic_write(&af, hdr, hlen);
+  /* pieces computed in parallel, a batch at a time, written in order */
+  int nw = dp__threads(o.threads);
+  gen_ctx g = {gen, ctx, calloc((size_t)nw, sizeof *g.buf), 0, 0, dp_volume_nvox(like), dp_dtype_size(dtype)};
+  g.per = (int64_t)(GEN_CHUNK / g.esize);
+  if (!g.buf) s = dp__error(DP_ENOMEM, "out of memory");
+  for (int k = 0; s == DP_OK && k < nw; k++)
+    if (!(g.buf[k] = malloc(GEN_CHUNK))) s = dp__error(DP_ENOMEM, "out of memory");
+  for (g.first = 0; s == DP_OK && g.first < g.total; g.first += (int64_t)nw * g.per) {
+    s = dp__parallel_for(nw, nw, gen_piece, &g);
+    for (int k = 0; s == DP_OK && k < nw; k++) {
+      int64_t start = g.first + k * g.per;
+      if (start >= g.total) break;
+      int64_t n = g.total - start < g.per ? g.total - start : g.per;
+      s = dp__atomic_write(&af, g.buf[k], (size_t)n * g.esize);
+    }
+  }
+  for (int k = 0; g.buf && k < nw; k++) free(g.buf[k]);
+  free(g.buf);
+  /* computed from a mapped file that changed meanwhile: not written */
+  if (s == DP_OK) s = dp_volume_check(like);
   if (s != DP_OK) {
     dp__atomic_abort(&af);
     return s;

@@ -71,15 +71,16 @@ dp_status dp_window_from_meta(const dp_volume *v, double *center, double *width)
 
 typedef enum { K_UNIT, K_U8, K_CLAMP, K_AFFINE } kernel;
 
-typedef struct {
+struct dp__ew_plan {
   const dp_volume *in;
-  dp_volume *out;
+  dp_dtype otype;    /* output type */
   kernel k;
   double lo, hi;     /* K_UNIT/K_U8: window start, K_CLAMP/K_AFFINE: bounds */
   double scale, off; /* K_UNIT/K_U8: 1/W; K_AFFINE: y = x * scale + off */
   int64_t nvox;
-  const uint8_t *lut; /* K_U8 on 8/16-bit input: result per stored value */
-} kctx;
+  uint8_t *lut;      /* K_U8 on 8/16-bit input: result per stored value (owned) */
+};
+typedef struct dp__ew_plan kctx;
 
 /* The u8 window of one value: DP__U8 and the lookup table use the same float
  * arithmetic, so both give the same bits. */
@@ -97,7 +98,7 @@ static inline uint8_t u8_of(float x, float lo, float s255) {
 #define DP__LUT(ctype, utype)                                                    \
   {                                                                              \
     const ctype *restrict p = (const ctype *)c->in->data + start;                \
-    uint8_t *restrict q = (uint8_t *)c->out->data + start;                       \
+    uint8_t *restrict q = (uint8_t *)dst;                       \
     const uint8_t *restrict t = c->lut;                                          \
     for (int64_t i = 0; i < n; i++) q[i] = t[(utype)p[i]];                       \
   }
@@ -109,7 +110,7 @@ static inline uint8_t u8_of(float x, float lo, float s255) {
 #define DP__UNIT(ctype)                                                          \
   {                                                                              \
     const ctype *restrict p = (const ctype *)c->in->data + start;                \
-    float *restrict q = (float *)c->out->data + start;                           \
+    float *restrict q = (float *)dst;                           \
     float lo = (float)c->lo, s = (float)c->scale;                                \
     DP__EACH({                                            \
       float y = ((float)p[i] - lo) * s;                                          \
@@ -122,7 +123,7 @@ static inline uint8_t u8_of(float x, float lo, float s255) {
 #define DP__U8(ctype)                                                            \
   {                                                                              \
     const ctype *restrict p = (const ctype *)c->in->data + start;                \
-    uint8_t *restrict q = (uint8_t *)c->out->data + start;                       \
+    uint8_t *restrict q = (uint8_t *)dst;                       \
     float lo = (float)c->lo, s = (float)(255.0 * c->scale);                      \
     DP__EACH({                                            \
       float y = ((float)p[i] - lo) * s;                                          \
@@ -136,7 +137,7 @@ static inline uint8_t u8_of(float x, float lo, float s255) {
 #define DP__CLAMP(ctype)                                                         \
   {                                                                              \
     const ctype *restrict p = (const ctype *)c->in->data + start;                \
-    ctype *restrict q = (ctype *)c->out->data + start;                           \
+    ctype *restrict q = (ctype *)dst;                           \
     ctype lo = (ctype)c->lo, hi = (ctype)c->hi;                                  \
     DP__EACH({                                            \
       ctype y = p[i];                                                            \
@@ -149,7 +150,7 @@ static inline uint8_t u8_of(float x, float lo, float s255) {
 #define DP__AFFINE(ctype, otype)                                                 \
   {                                                                              \
     const ctype *restrict p = (const ctype *)c->in->data + start;                \
-    otype *restrict q = (otype *)c->out->data + start;                           \
+    otype *restrict q = (otype *)dst;                           \
     double s = c->scale, o = c->off, lo = c->lo, hi = c->hi;                     \
     DP__EACH({                                            \
       double y = (double)p[i] * s + o;                                           \
@@ -165,15 +166,13 @@ static inline uint8_t u8_of(float x, float lo, float s255) {
 #if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
 __attribute__((target_clones("avx2", "default")))
 #endif
-static dp_status kernel_chunk(void *vctx, int64_t ch) {
-  kctx *c = vctx;
-  int64_t start = ch * CHUNK, n = c->nvox - start < CHUNK ? c->nvox - start : CHUNK;
+static void kernel_range(const kctx *c, int64_t start, int64_t n, void *dst) {
   dp_dtype t = c->in->dtype;
   if (c->lut) {
     if (t == DP_I16) DP__LUT(int16_t, uint16_t)
     else if (t == DP_U16) DP__LUT(uint16_t, uint16_t)
     else DP__LUT(uint8_t, uint8_t)
-    return DP_OK;
+    return;
   }
   switch (c->k) {
     case K_UNIT:
@@ -204,7 +203,7 @@ static dp_status kernel_chunk(void *vctx, int64_t ch) {
       }
       break;
     case K_AFFINE:
-      if (c->out->dtype == DP_F64) {
+      if (c->otype == DP_F64) {
         switch (t) {
 #define DP__C(name, ctype, str) \
   case DP_##name: DP__AFFINE(ctype, double) break;
@@ -223,27 +222,83 @@ static dp_status kernel_chunk(void *vctx, int64_t ch) {
       }
       break;
   }
+}
+
+/* The plan's output for voxels [start, start + n) at dst. */
+void dp__ew_plan_range(const dp__ew_plan *p, int64_t start, int64_t n, void *dst) {
+  kernel_range(p, start, n, dst);
+}
+
+dp_dtype dp__ew_plan_dtype(const dp__ew_plan *p) { return p->otype; }
+
+void dp__ew_plan_free(dp__ew_plan *p) {
+  if (!p) return;
+  free(p->lut);
+  free(p);
+}
+
+typedef struct {
+  const kctx *c;
+  char *dst;
+} apply_ctx;
+
+static dp_status apply_chunk(void *vctx, int64_t ch) {
+  const apply_ctx *a = vctx;
+  int64_t start = ch * CHUNK, n = a->c->nvox - start < CHUNK ? a->c->nvox - start : CHUNK;
+  kernel_range(a->c, start, n, a->dst + (size_t)start * dp_dtype_size(a->c->otype));
   return DP_OK;
 }
 
-static dp_status run_kernel(const dp_volume *in, dp_dtype otype, kctx *c, int threads, dp_volume **out) {
+/* Every voxel of the plan's input through the kernel into dst (which may
+ * be the input's own buffer when the types are equal: element by element,
+ * each voxel is read before it is written). */
+static dp_status apply_into(const kctx *c, void *dst, int threads) {
+  apply_ctx a = {c, dst};
+  return dp__parallel_for((c->nvox + CHUNK - 1) / CHUNK, threads, apply_chunk, &a);
+}
+
+dp_status dp__ew_plan_apply(const dp__ew_plan *p, int threads, dp_volume **out) {
   /* The kernels write every voxel of the output (for any valid input type),
    * so it need not be zeroed first: fresh pages are zeroed by the kernel
    * anyway, and an aligned buffer faults in as whole 2 MiB pages. */
-  if (!dp_dtype_size(in->dtype)) return dp__error(DP_EINVAL, "invalid data type %d", (int)in->dtype);
+  *out = NULL;
   dp_volume *v = NULL;
-  dp_status s = dp__volume_new_like_uninit(in, otype, &v);
-  if (s != DP_OK) return s;
-  c->in = in;
-  c->out = v;
-  c->nvox = dp_volume_nvox(in);
-  s = dp__parallel_for((c->nvox + CHUNK - 1) / CHUNK, threads, kernel_chunk, c);
+  dp_status s = dp__volume_new_like_uninit(p->in, p->otype, &v);
+  if (s == DP_OK) s = apply_into(p, v->data, threads);
   if (s != DP_OK) {
     dp_volume_free(v);
     return s;
   }
   *out = v;
   return DP_OK;
+}
+
+dp_status dp__ew_plan_apply_in_place(const dp__ew_plan *p, dp_volume *v, int threads) {
+  if (v != p->in || p->otype != v->dtype)
+    return dp__error(DP_EINVAL, "in place: the plan's own input of the same type only");
+  return apply_into(p, v->data, threads);
+}
+
+/* A new plan for in with kernel k and output type otype. */
+static dp_status plan_new(const dp_volume *in, kernel k, dp_dtype otype, kctx **out) {
+  *out = NULL;
+  if (!in || !in->data || !dp_dtype_size(in->dtype))
+    return dp__error(DP_EINVAL, "invalid data type %d", in ? (int)in->dtype : 0);
+  kctx *c = calloc(1, sizeof *c);
+  if (!c) return dp__error(DP_ENOMEM, "out of memory");
+  c->in = in;
+  c->k = k;
+  c->otype = otype;
+  c->nvox = dp_volume_nvox(in);
+  *out = c;
+  return DP_OK;
+}
+
+/* Runs a plan made by one of the dp__*_plan functions into a new volume. */
+static dp_status run_plan(dp_status s, kctx *c, int threads, dp_volume **out) {
+  if (s == DP_OK) s = dp__ew_plan_apply(c, threads, out);
+  dp__ew_plan_free(c);
+  return s;
 }
 
 /* Integer types clamp to [ceil(lo), floor(hi)] within the type's range. */
@@ -265,75 +320,89 @@ static dp_status clamp_bounds(dp_dtype t, double lo, double hi, double *blo, dou
   return DP_OK;
 }
 
-/* ---- public steps ------------------------------------------------------------------ */
+/* ---- plans and public steps ------------------------------------------------------- */
+
+dp_status dp__window_plan(const dp_volume *in, const dp_window_opts *opts, dp__ew_plan **out) {
+  *out = NULL;
+  dp_window_opts o = DP_WINDOW_OPTS_INIT;
+  if (opts) o = *opts;
+  if (!in || !in->data) return dp__error(DP_EINVAL, "window: no volume");
+  if (!isfinite(o.center) || !isfinite(o.width) || !(o.width > 0))
+    return dp__error(DP_EINVAL, "window C=%g W=%g: W must be positive and both finite", o.center, o.width);
+  double lo = o.center - o.width / 2, hi = o.center + o.width / 2;
+  kctx *c = NULL;
+  dp_status s;
+  if (o.out == DP_WINDOW_HU) {
+    s = plan_new(in, K_CLAMP, in->dtype, &c);
+    if (s == DP_OK) s = clamp_bounds(in->dtype, lo, hi, &c->lo, &c->hi);
+  } else {
+    s = plan_new(in, o.out == DP_WINDOW_U8 ? K_U8 : K_UNIT, o.out == DP_WINDOW_U8 ? DP_U8 : DP_F32, &c);
+    if (s == DP_OK) {
+      c->lo = lo;
+      c->scale = 1.0 / o.width;
+    }
+    if (s == DP_OK && c->k == K_U8 && (in->dtype == DP_I16 || in->dtype == DP_U16 || in->dtype == DP_U8)) {
+      size_t n = in->dtype == DP_U8 ? 256 : 65536;
+      if (!(c->lut = malloc(n))) s = dp__error(DP_ENOMEM, "out of memory");
+      float flo = (float)c->lo, fs255 = (float)(255.0 * c->scale);
+      for (size_t b = 0; s == DP_OK && b < n; b++)
+        c->lut[b] = u8_of(in->dtype == DP_I16 ? (float)(int16_t)(uint16_t)b : (float)b, flo, fs255);
+    }
+  }
+  if (s != DP_OK) {
+    dp__ew_plan_free(c);
+    return s;
+  }
+  *out = c;
+  return DP_OK;
+}
 
 dp_status dp_window(const dp_volume *in, const dp_window_opts *opts, dp_volume **out) {
   if (out) *out = NULL;
-  dp_window_opts o = DP_WINDOW_OPTS_INIT;
-  if (opts) o = *opts;
   if (!in || !in->data || !out) return dp__error(DP_EINVAL, "window: no volume");
-  if (!isfinite(o.center) || !isfinite(o.width) || !(o.width > 0))
-    return dp__error(DP_EINVAL, "window C=%g W=%g: W must be positive and both finite", o.center, o.width);
-  kctx c;
-  memset(&c, 0, sizeof c);
-  double lo = o.center - o.width / 2, hi = o.center + o.width / 2;
-  if (o.out == DP_WINDOW_HU) {
-    c.k = K_CLAMP;
-    dp_status s = clamp_bounds(in->dtype, lo, hi, &c.lo, &c.hi);
-    if (s != DP_OK) return s;
-    return run_kernel(in, in->dtype, &c, o.threads, out);
+  kctx *c = NULL;
+  dp_status s = dp__window_plan(in, opts, &c);
+  return run_plan(s, c, opts ? opts->threads : 0, out);
+}
+
+dp_status dp__clip_plan(const dp_volume *in, const dp_clip_opts *opts, dp__ew_plan **out) {
+  *out = NULL;
+  dp_clip_opts o = DP_CLIP_OPTS_INIT;
+  if (opts) o = *opts;
+  if (!in || !in->data) return dp__error(DP_EINVAL, "clip: no volume");
+  kctx *c = NULL;
+  dp_status s = plan_new(in, K_CLAMP, in->dtype, &c);
+  if (s == DP_OK) s = clamp_bounds(in->dtype, o.lo, o.hi, &c->lo, &c->hi);
+  if (s != DP_OK) {
+    dp__ew_plan_free(c);
+    return s;
   }
-  c.k = o.out == DP_WINDOW_U8 ? K_U8 : K_UNIT;
-  c.lo = lo;
-  c.scale = 1.0 / o.width;
-  uint8_t *lut = NULL;
-  if (c.k == K_U8 && (in->dtype == DP_I16 || in->dtype == DP_U16 || in->dtype == DP_U8)) {
-    size_t n = in->dtype == DP_U8 ? 256 : 65536;
-    if (!(lut = malloc(n))) return dp__error(DP_ENOMEM, "out of memory");
-    float flo = (float)c.lo, fs255 = (float)(255.0 * c.scale);
-    for (size_t b = 0; b < n; b++)
-      lut[b] = u8_of(in->dtype == DP_I16 ? (float)(int16_t)(uint16_t)b : (float)b, flo, fs255);
-    c.lut = lut;
-  }
-  dp_status s = run_kernel(in, o.out == DP_WINDOW_U8 ? DP_U8 : DP_F32, &c, o.threads, out);
-  free(lut);
-  return s;
+  *out = c;
+  return DP_OK;
 }
 
 dp_status dp__clip_in_place(dp_volume *v, const dp_clip_opts *opts) {
-  dp_clip_opts o = DP_CLIP_OPTS_INIT;
-  if (opts) o = *opts;
-  if (!v || !v->data || !dp_dtype_size(v->dtype)) return dp__error(DP_EINVAL, "clip: no volume");
-  kctx c;
-  memset(&c, 0, sizeof c);
-  c.k = K_CLAMP;
-  dp_status s = clamp_bounds(v->dtype, o.lo, o.hi, &c.lo, &c.hi);
-  if (s != DP_OK) return s;
-  c.in = v; /* element by element: reading and writing the same voxel is safe */
-  c.out = v;
-  c.nvox = dp_volume_nvox(v);
-  return dp__parallel_for((c.nvox + CHUNK - 1) / CHUNK, o.threads, kernel_chunk, &c);
+  kctx *c = NULL;
+  dp_status s = dp__clip_plan(v, opts, &c);
+  if (s == DP_OK) s = dp__ew_plan_apply_in_place(c, v, opts ? opts->threads : 0);
+  dp__ew_plan_free(c);
+  return s;
 }
 
 dp_status dp_clip(const dp_volume *in, const dp_clip_opts *opts, dp_volume **out) {
   if (out) *out = NULL;
-  dp_clip_opts o = DP_CLIP_OPTS_INIT;
-  if (opts) o = *opts;
   if (!in || !in->data || !out) return dp__error(DP_EINVAL, "clip: no volume");
-  kctx c;
-  memset(&c, 0, sizeof c);
-  c.k = K_CLAMP;
-  dp_status s = clamp_bounds(in->dtype, o.lo, o.hi, &c.lo, &c.hi);
-  if (s != DP_OK) return s;
-  return run_kernel(in, in->dtype, &c, o.threads, out);
+  kctx *c = NULL;
+  dp_status s = dp__clip_plan(in, opts, &c);
+  return run_plan(s, c, opts ? opts->threads : 0, out);
 }
 
-dp_status dp_normalize(const dp_volume *in, const dp_normalize_opts *opts, dp_volume **out,
-                       dp_masked_stats *used) {
-  if (out) *out = NULL;
+dp_status dp__normalize_plan(const dp_volume *in, const dp_normalize_opts *opts, dp__ew_plan **out,
+                             dp_masked_stats *used) {
+  *out = NULL;
   dp_normalize_opts o = DP_NORMALIZE_OPTS_INIT;
   if (opts) o = *opts;
-  if (!in || !in->data || !out) return dp__error(DP_EINVAL, "normalize: no volume");
+  if (!in || !in->data) return dp__error(DP_EINVAL, "normalize: no volume");
   dp_masked_stats st = {0, NAN, NAN, NAN, NAN};
   dp_status s = DP_OK;
   char mname[64];
@@ -348,29 +417,46 @@ dp_status dp_normalize(const dp_volume *in, const dp_normalize_opts *opts, dp_vo
     if (s != DP_OK) return s;
     if (!st.count) return dp__error(DP_EINVAL, "normalize: the mask (%s) holds no voxel", mname);
   }
-  kctx c;
-  memset(&c, 0, sizeof c);
-  c.k = K_AFFINE;
+  double scale, off, lo, hi;
   if (o.mode == DP_NORM_ZSCORE) {
     if (!(st.std > 0))
       return dp__error(DP_EINVAL, "zscore: the standard deviation over the mask (%s, %lld voxels) is 0",
                        mname, (long long)st.count);
-    c.scale = 1.0 / st.std;
-    c.off = -st.mean / st.std;
-    c.lo = -INFINITY;
-    c.hi = INFINITY;
+    scale = 1.0 / st.std;
+    off = -st.mean / st.std;
+    lo = -INFINITY;
+    hi = INFINITY;
   } else {
     double a = o.mode == DP_NORM_RANGE ? o.a : 0, b = o.mode == DP_NORM_RANGE ? o.b : 1;
     if (!isfinite(a) || !isfinite(b) || !(a < b))
       return dp__error(DP_EINVAL, "range:%g,%g: need A < B", a, b);
     if (!(st.max > st.min))
       return dp__error(DP_EINVAL, "minmax: max = min = %g over the mask (%s)", st.min, mname);
-    c.scale = (b - a) / (st.max - st.min);
-    c.off = a - st.min * c.scale;
-    c.lo = a;
-    c.hi = b;
+    scale = (b - a) / (st.max - st.min);
+    off = a - st.min * scale;
+    lo = a;
+    hi = b;
   }
-  s = run_kernel(in, in->dtype == DP_F64 ? DP_F64 : DP_F32, &c, o.threads, out);
+  kctx *c = NULL;
+  s = plan_new(in, K_AFFINE, in->dtype == DP_F64 ? DP_F64 : DP_F32, &c);
+  if (s != DP_OK) return s;
+  c->scale = scale;
+  c->off = off;
+  c->lo = lo;
+  c->hi = hi;
+  if (used) *used = st;
+  *out = c;
+  return DP_OK;
+}
+
+dp_status dp_normalize(const dp_volume *in, const dp_normalize_opts *opts, dp_volume **out,
+                       dp_masked_stats *used) {
+  if (out) *out = NULL;
+  if (!in || !in->data || !out) return dp__error(DP_EINVAL, "normalize: no volume");
+  kctx *c = NULL;
+  dp_masked_stats st;
+  dp_status s = dp__normalize_plan(in, opts, &c, &st);
+  s = run_plan(s, c, opts ? opts->threads : 0, out);
   if (s == DP_OK && used) *used = st;
   return s;
 }

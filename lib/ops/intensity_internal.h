@@ -27,4 +27,25 @@ int64_t dp__nblocks(int64_t n, int threads, int64_t min_block);
  * for a caller that owns v and would free it next: no second volume. */
 dp_status dp__clip_in_place(dp_volume *v, const dp_clip_opts *opts);
 
+/* A voxel-wise operation settled but not run yet (window, clip, normalize
+ * with their parameters and, for normalize, the statistics already
+ * computed): dp_window, dp_clip and dp_normalize are a plan run over the
+ * whole volume.  Running a part at a time (dp__ew_plan_range) gives the
+ * same values, for a caller that streams the output (dp_pipeline_write).
+ * A plan reads its input volume, which must outlive it; free it with
+ * dp__ew_plan_free (accepts NULL). */
+typedef struct dp__ew_plan dp__ew_plan;
+dp_status dp__window_plan(const dp_volume *in, const dp_window_opts *opts, dp__ew_plan **out);
+dp_status dp__clip_plan(const dp_volume *in, const dp_clip_opts *opts, dp__ew_plan **out);
+dp_status dp__normalize_plan(const dp_volume *in, const dp_normalize_opts *opts, dp__ew_plan **out,
+                             dp_masked_stats *used);
+dp_dtype dp__ew_plan_dtype(const dp__ew_plan *p);
+/* The outputs of voxels [start, start + n) of the input, written at dst. */
+void dp__ew_plan_range(const dp__ew_plan *p, int64_t start, int64_t n, void *dst);
+/* All voxels into a new volume on the input's grid (metadata copied). */
+dp_status dp__ew_plan_apply(const dp__ew_plan *p, int threads, dp_volume **out);
+/* All voxels into v itself: v must be the plan's input and of the output type. */
+dp_status dp__ew_plan_apply_in_place(const dp__ew_plan *p, dp_volume *v, int threads);
+void dp__ew_plan_free(dp__ew_plan *p);
+
 #endif

@@ -10,6 +10,8 @@
 #include "core/internal.h"
 #include "dcmprep/pipeline.h"
 #include "io/json.h"
+#include "io/nifti_header.h"
+#include "ops/intensity_internal.h"
 #include "pipeline/pipeline_internal.h"
 
 /* ---- parsing: the step table's row for the word ------------------------------ */
@@ -125,4 +127,60 @@ dp_status dp__pipeline_run_keep(const dp_step *steps, int nsteps, const dp_pipel
 dp_status dp_pipeline_run(const dp_step *steps, int nsteps, const dp_pipeline_settings *settings,
                           dp_volume **image, dp_volume **label) {
   return dp__pipeline_run_keep(steps, nsteps, settings, image, label, NULL, NULL);
+}
+
+/* ---- running and writing: the last voxel-wise step streamed to the file ----------- */
+
+static void plan_gen(void *ctx, int64_t start, int64_t n, void *dst) {
+  dp__ew_plan_range(ctx, start, n, dst);
+}
+
+static int ends_with(const char *s, const char *suffix) {
+  size_t n = strlen(s), m = strlen(suffix);
+  return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+dp_status dp_pipeline_run_write(const dp_step *steps, int nsteps, const dp_pipeline_settings *settings,
+                                dp_volume **image, dp_volume **label, const char *path,
+                                const dp_nifti_write_opts *opts, dp_dtype *written) {
+  if (written) *written = DP_DTYPE_NONE;
+  if (!image || !*image || !path) return dp__error(DP_EINVAL, "no image or path");
+  dp_nifti_write_opts o = DP_NIFTI_WRITE_OPTS_INIT;
+  if (opts) o = *opts;
+  const dp_step *last = nsteps > 0 ? &steps[nsteps - 1] : NULL;
+  int gz = o.gzip > 0 || (o.gzip < 0 && ends_with(path, ".gz"));
+  int stream = !gz && last && (last->kind == DP_STEP_WINDOW || last->kind == DP_STEP_CLIP ||
+                               last->kind == DP_STEP_CLIP_PERCENTILE || last->kind == DP_STEP_NORMALIZE);
+  dp_status s = dp__pipeline_run_keep(steps, stream ? nsteps - 1 : nsteps, settings, image, label, NULL, NULL);
+  if (s != DP_OK) return s;
+  if (!stream) {
+    s = dp_nifti_write(*image, path, &o);
+    if (s == DP_OK && written) *written = (*image)->dtype;
+    return s;
+  }
+  dp_pipeline_settings st = DP_PIPELINE_SETTINGS_INIT;
+  if (settings) st = *settings;
+  /* the last step settled and recorded, then computed piece by piece as
+   * the file is written: its output never exists whole */
+  dp__json j;
+  dp__json_init(&j, 0);
+  dp__json_begin_object(&j, NULL);
+  dp__ew_plan *plan = NULL;
+  dp__step_run r = {last, nsteps - 1, &st, *image, NULL, label ? *label : NULL, NULL, NULL, &j};
+  s = dp__intensity_plan(&r, &plan);
+  dp__json_end_object(&j);
+  const char *had = dp_volume_meta_get(*image, "PrepSteps", NULL);
+  char *before = had ? strdup(had) : NULL;
+  if (s == DP_OK && had && !before) s = dp__error(DP_ENOMEM, "out of memory");
+  if (s == DP_OK) s = record(*image, &j);
+  else dp__json_free(&j);
+  if (s == DP_OK) s = dp__nifti_write_gen(*image, dp__ew_plan_dtype(plan), plan_gen, plan, path, &o);
+  if (s == DP_OK && written) *written = dp__ew_plan_dtype(plan);
+  if (s != DP_OK) { /* the image as it was before the last step */
+    if (before) dp_volume_meta_set_json(*image, "PrepSteps", before);
+    else dp_volume_meta_remove(*image, "PrepSteps");
+  }
+  free(before);
+  dp__ew_plan_free(plan);
+  return s;
 }

@@ -65,6 +65,11 @@ dp_status dp__run_crop(const dp__step_run *r);
  * image only; the label may be the mask of --mask label). */
 dp_status dp__parse_intensity(const char *name, const char *arg, dp_step *step, dp_pipeline_settings *st);
 dp_status dp__run_intensity(const dp__step_run *r);
+/* The step's plan (window, clip, clip-percentile, normalize: settled,
+ * recorded in r->j, not run; NULL for dtype), for a caller that streams
+ * the output (dp_pipeline_write).  r->nimg is not used. */
+struct dp__ew_plan;
+dp_status dp__intensity_plan(const dp__step_run *r, struct dp__ew_plan **plan);
 
 /* steps_settings.c: interp, label-interp, fill, no-antialias, margin,
  * window-out, mask. */

@@ -132,8 +132,10 @@ static void json_mask(dp__json *j, const dp_mask *m) {
   dp__json_str(j, "mask", name);
 }
 
-static dp_status run_window(const dp_step *sp, const dp_pipeline_settings *st, const dp_volume *img,
-                            dp_volume **nimg, dp__json *j) {
+/* Each step's plan (intensity_internal.h) and record; the record is kept
+ * only once the plan has run (dp_pipeline_run drops it on failure). */
+static dp_status plan_window(const dp_step *sp, const dp_pipeline_settings *st, const dp_volume *img,
+                             dp__ew_plan **plan, dp__json *j) {
   dp_window_opts o = DP_WINDOW_OPTS_INIT;
   o.center = sp->v[0];
   o.width = sp->v[1];
@@ -143,7 +145,7 @@ static dp_status run_window(const dp_step *sp, const dp_pipeline_settings *st, c
   }
   o.out = st->window_out;
   o.threads = st->threads;
-  dp_status s = dp_window(img, &o, nimg);
+  dp_status s = dp__window_plan(img, &o, plan);
   if (s != DP_OK) return s;
   dp__json_str(j, "step", "window");
   dp__json_str(j, "source", sp->mode == DP_WINDOW_FROM_DICOM ? "dicom"
@@ -153,12 +155,12 @@ static dp_status run_window(const dp_step *sp, const dp_pipeline_settings *st, c
   dp__json_num(j, "low", o.center - o.width / 2);
   dp__json_num(j, "high", o.center + o.width / 2);
   dp__json_str(j, "out", window_out_name(o.out));
-  dp__json_str(j, "dtype", dp_dtype_name((*nimg)->dtype));
+  dp__json_str(j, "dtype", dp_dtype_name(dp__ew_plan_dtype(*plan)));
   return DP_OK;
 }
 
-static dp_status run_clip(const dp_step *sp, const dp_pipeline_settings *st, const dp_volume *img,
-                          dp_volume *own, const dp_volume *lab, dp_volume **nimg, dp__json *j) {
+static dp_status plan_clip(const dp_step *sp, const dp_pipeline_settings *st, const dp_volume *img,
+                           const dp_volume *lab, dp__ew_plan **plan, dp__json *j) {
   dp_clip_opts o = DP_CLIP_OPTS_INIT;
   o.threads = st->threads;
   o.lo = sp->v[0];
@@ -173,13 +175,7 @@ static dp_status run_clip(const dp_step *sp, const dp_pipeline_settings *st, con
     o.lo = v[0];
     o.hi = v[1];
   }
-  dp_status s;
-  if (own) { /* the caller's own volume, freed next otherwise: clip it where it is */
-    s = dp__clip_in_place(own, &o);
-    if (s == DP_OK) *nimg = own;
-  } else {
-    s = dp_clip(img, &o, nimg);
-  }
+  dp_status s = dp__clip_plan(img, &o, plan);
   if (s != DP_OK) return s;
   dp__json_str(j, "step", sp->kind == DP_STEP_CLIP ? "clip" : "clip-percentile");
   if (sp->kind == DP_STEP_CLIP_PERCENTILE) {
@@ -192,7 +188,7 @@ static dp_status run_clip(const dp_step *sp, const dp_pipeline_settings *st, con
   }
   dp__json_num(j, "low", o.lo);
   dp__json_num(j, "high", o.hi);
-  dp__json_str(j, "dtype", dp_dtype_name((*nimg)->dtype));
+  dp__json_str(j, "dtype", dp_dtype_name(dp__ew_plan_dtype(*plan)));
   if (!dp_dtype_is_float(img->dtype)) {
     /* integer data keep their type: the bounds that act are the integers
      * inside [low, high] (the same voxels stay unchanged); say so when that
@@ -207,9 +203,9 @@ static dp_status run_clip(const dp_step *sp, const dp_pipeline_settings *st, con
   return DP_OK;
 }
 
-static dp_status run_normalize(const dp_step *sp, const dp_pipeline_settings *st,
-                               const dp_volume *img, const dp_volume *lab, dp_volume **nimg,
-                               dp__json *j) {
+static dp_status plan_normalize(const dp_step *sp, const dp_pipeline_settings *st,
+                                const dp_volume *img, const dp_volume *lab, dp__ew_plan **plan,
+                                dp__json *j) {
   dp_normalize_opts o = DP_NORMALIZE_OPTS_INIT;
   o.mode = (dp_norm_mode)sp->mode;
   o.threads = st->threads;
@@ -226,7 +222,7 @@ static dp_status run_normalize(const dp_step *sp, const dp_pipeline_settings *st
     o.b = sp->v[1];
   }
   dp_masked_stats used;
-  dp_status s = dp_normalize(img, &o, nimg, &used);
+  dp_status s = dp__normalize_plan(img, &o, plan, &used);
   if (s != DP_OK) return s;
   dp__json_str(j, "step", "normalize");
   dp__json_str(j, "mode", norm_name(o.mode));
@@ -247,7 +243,7 @@ static dp_status run_normalize(const dp_step *sp, const dp_pipeline_settings *st
     dp__json_num(j, NULL, o.mode == DP_NORM_RANGE ? o.b : 1);
     dp__json_end_array(j);
   }
-  dp__json_str(j, "dtype", dp_dtype_name((*nimg)->dtype));
+  dp__json_str(j, "dtype", dp_dtype_name(dp__ew_plan_dtype(*plan)));
   return DP_OK;
 }
 
@@ -273,19 +269,32 @@ static dp_status run_dtype(const dp_step *sp, const dp_pipeline_settings *st, co
   return DP_OK;
 }
 
-dp_status dp__run_intensity(const dp__step_run *r) {
+dp_status dp__intensity_plan(const dp__step_run *r, dp__ew_plan **plan) {
   const dp_step *sp = r->step;
-  const dp_pipeline_settings *st = r->st;
-  const dp_volume *img = r->img, *lab = r->lab;
-  dp_volume *own = r->own, **nimg = r->nimg;
-  dp__json *j = r->j;
+  *plan = NULL;
   /* images only: the label is left as it is (it may be the mask) */
   switch (sp->kind) {
-    case DP_STEP_WINDOW: return run_window(sp, st, img, nimg, j);
+    case DP_STEP_WINDOW: return plan_window(sp, r->st, r->img, plan, r->j);
     case DP_STEP_CLIP:
-    case DP_STEP_CLIP_PERCENTILE: return run_clip(sp, st, img, own, lab, nimg, j);
-    case DP_STEP_NORMALIZE: return run_normalize(sp, st, img, lab, nimg, j);
-    case DP_STEP_DTYPE: return run_dtype(sp, st, img, own, nimg, j);
-    default: return dp__error(DP_EINVAL, "step %d is not an intensity step", (int)sp->kind);
+    case DP_STEP_CLIP_PERCENTILE: return plan_clip(sp, r->st, r->img, r->lab, plan, r->j);
+    case DP_STEP_NORMALIZE: return plan_normalize(sp, r->st, r->img, r->lab, plan, r->j);
+    default: return DP_OK; /* dtype: a conversion, not a plan */
   }
+}
+
+dp_status dp__run_intensity(const dp__step_run *r) {
+  const dp_step *sp = r->step;
+  if (sp->kind == DP_STEP_DTYPE) return run_dtype(sp, r->st, r->img, r->own, r->nimg, r->j);
+  dp__ew_plan *plan = NULL;
+  dp_status s = dp__intensity_plan(r, &plan);
+  if (s == DP_OK && !plan) s = dp__error(DP_EINVAL, "step %d is not an intensity step", (int)sp->kind);
+  if (s == DP_OK && r->own && (sp->kind == DP_STEP_CLIP || sp->kind == DP_STEP_CLIP_PERCENTILE)) {
+    /* the caller's own volume, freed next otherwise: clipped where it is */
+    s = dp__ew_plan_apply_in_place(plan, r->own, r->st->threads);
+    if (s == DP_OK) *r->nimg = r->own;
+  } else if (s == DP_OK) {
+    s = dp__ew_plan_apply(plan, r->st->threads, r->nimg);
+  }
+  dp__ew_plan_free(plan);
+  return s;
 }

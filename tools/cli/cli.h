@@ -120,6 +120,9 @@ int dp_cli_take_pipeline_file(const dp_cli_command *cmd, dp_pipeline *p, const c
 /* Writes v as NIfTI at path (atomically) and, when sidecar, its JSON sidecar;
  * if the sidecar fails the NIfTI is removed. */
 dp_status dp_cli_write_volume(const dp_volume *v, const char *path, int sidecar, int threads, int durable);
+/* The sidecar of the NIfTI file at path, written from v's metadata; on
+ * failure the NIfTI file is removed (never one without the other). */
+dp_status dp_cli_write_sidecar(const dp_volume *v, const char *path, int durable);
 /* The same, with scl_slope/scl_inter in the header (0, 0: none). */
 dp_status dp_cli_write_volume_scaled(const dp_volume *v, const char *path, int sidecar, int threads, int durable,
                                      double scl_slope, double scl_inter);

@@ -67,14 +67,17 @@ dp_status dp_cli_write_volume_scaled(const dp_volume *v, const char *path, int s
   wo.scl_slope = scl_slope;
   wo.scl_inter = scl_inter;
   dp_status s = dp_nifti_write(v, path, &wo);
-  if (s == DP_OK && sidecar) {
-    char side[4096];
-    s = dp_sidecar_path(path, side, sizeof side);
-    dp_sidecar_write_opts so = DP_SIDECAR_WRITE_OPTS_INIT;
-    so.durable = durable;
-    if (s == DP_OK) s = dp_sidecar_write_with(v, side, &so);
-    if (s != DP_OK) unlink(path); /* never one without the other */
-  }
+  if (s == DP_OK && sidecar) s = dp_cli_write_sidecar(v, path, durable);
+  return s;
+}
+
+dp_status dp_cli_write_sidecar(const dp_volume *v, const char *path, int durable) {
+  char side[4096];
+  dp_status s = dp_sidecar_path(path, side, sizeof side);
+  dp_sidecar_write_opts so = DP_SIDECAR_WRITE_OPTS_INIT;
+  so.durable = durable;
+  if (s == DP_OK) s = dp_sidecar_write_with(v, side, &so);
+  if (s != DP_OK) unlink(path); /* never one without the other */
   return s;
 }
 

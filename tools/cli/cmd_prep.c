@@ -214,11 +214,24 @@ static int run(int argc, char **argv) {
     if (s == DP_OK) s = dp_preview_render(img, lab, &po, &rows[0]);
     if (s != DP_OK) rc = dp_cli_fail_status(s, o.preview);
   }
+  /* Without a preview, which needs the final image, the image is written by
+   * the pipeline: a last voxel-wise step is then computed as it is written */
+  int written_by_pipeline = 0;
+  dp_dtype written = DP_DTYPE_NONE;
   if (!rc) {
     int nsteps = 0;
     const dp_step *steps = dp_pipeline_steps(o.pipe, &nsteps);
-    s = dp_pipeline_run(steps, nsteps, dp_pipeline_settings_of(o.pipe), &img, o.label ? &lab : NULL);
-    if (s != DP_OK) rc = dp_cli_fail_status(s, input);
+    if (!o.preview && nsteps > 0) {
+      dp_nifti_write_opts wo = DP_NIFTI_WRITE_OPTS_INIT;
+      wo.threads = o.threads;
+      wo.durable = o.fsync;
+      s = dp_pipeline_run_write(steps, nsteps, dp_pipeline_settings_of(o.pipe), &img, o.label ? &lab : NULL,
+                                o.output, &wo, &written);
+      written_by_pipeline = 1;
+    } else {
+      s = dp_pipeline_run(steps, nsteps, dp_pipeline_settings_of(o.pipe), &img, o.label ? &lab : NULL);
+    }
+    if (s != DP_OK) rc = dp_cli_fail_status(s, written_by_pipeline ? o.output : input);
   }
   dp_pipeline_free(o.pipe);
   if (!rc && o.preview) {
@@ -228,9 +241,13 @@ static int run(int argc, char **argv) {
   }
   dp_image_free(rows[0]);
   dp_image_free(rows[1]);
-  if (!rc) {
+  if (!rc && written_by_pipeline) {
+    if (!o.no_sidecar && (s = dp_cli_write_sidecar(img, o.output, o.fsync)) != DP_OK)
+      rc = dp_cli_fail_status(s, o.output);
+  } else if (!rc) {
     s = dp_cli_write_volume_scaled(img, o.output, !o.no_sidecar, o.threads, o.fsync, scl[0], scl[1]);
     if (s != DP_OK) rc = dp_cli_fail_status(s, o.output);
+    written = img->dtype;
   }
   if (!rc && lab) {
     const char *steps = dp_volume_meta_get(img, "PrepSteps", NULL);
@@ -259,7 +276,7 @@ static int run(int argc, char **argv) {
     dp_volume_spacing(img, sp);
     fprintf(stderr, "dcmprep: wrote %s (%lld x %lld x %lld, %.4g x %.4g x %.4g mm, %s, %s)\n", o.output,
             (long long)img->dim[0], (long long)img->dim[1], (long long)img->dim[2], sp[0], sp[1], sp[2],
-            code, dp_dtype_name(img->dtype));
+            code, dp_dtype_name(written));
     if (o.preview) fprintf(stderr, "dcmprep: wrote %s\n", o.preview);
   }
   dp_volume_free(img);
