@@ -231,7 +231,7 @@ static int run(int argc, char **argv) {
     } else {
       s = dp_pipeline_run(steps, nsteps, dp_pipeline_settings_of(o.pipe), &img, o.label ? &lab : NULL);
     }
-    if (s != DP_OK) rc = dp_cli_fail_status(s, written_by_pipeline ? o.output : input);
+    if (s != DP_OK) rc = dp_cli_fail_status(s, input); /* (write errors name the output themselves) */
   }
   dp_pipeline_free(o.pipe);
   if (!rc && o.preview) {
