@@ -23,6 +23,41 @@ static inline const char *dp_test_tmpdir(void) {
   return buf;
 }
 
+/* A suite's fixture folder: dp_test_fixture_dir makes a fresh one (use it
+ * as a checked fixture's setup), dp_test_path names a file in it (two
+ * buffers in turn, so that two paths may be used in one call), and
+ * dp_test_count_entries counts what is in it (hidden files too). */
+static inline char *dp_test_dir_buf(void) {
+  static char buf[4096];
+  return buf;
+}
+
+static inline void dp_test_fixture_dir(void) {
+  const char *d = dp_test_tmpdir();
+  ck_assert_ptr_nonnull(d);
+  snprintf(dp_test_dir_buf(), 4096, "%s", d);
+}
+
+static inline const char *dp_test_path(const char *name) {
+  static char buf[2][4400];
+  static int which;
+  which ^= 1;
+  snprintf(buf[which], sizeof buf[which], "%s/%s", dp_test_dir_buf(), name);
+  return buf[which];
+}
+
+static inline int dp_test_count_entries(void) {
+  char cmd[4200];
+  snprintf(cmd, sizeof cmd, "ls -A '%s' | wc -l", dp_test_dir_buf());
+  FILE *p = popen(cmd, "r");
+  int n = -1;
+  if (p) {
+    if (fscanf(p, "%d", &n) != 1) n = -1;
+    pclose(p);
+  }
+  return n;
+}
+
 /* Path of the shared data folder, or NULL (with a note on stdout) when absent. */
 static inline const char *dp_test_shared(void) {
   const char *s = getenv("DP_SHARED");

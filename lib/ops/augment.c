@@ -151,19 +151,6 @@ dp_mat4 dp_aug_world_matrix(const dp_aug_chain *c) {
   return dp_mat4_mul(c->in_affine, dp_mat4_mul(c->out_to_in, inv));
 }
 
-dp_status dp_aug_apply(const dp_aug_chain *c, const dp_volume *in, const float *field,
-                       const dp_warp_opts *opts, dp_volume **out) {
-  if (out) *out = NULL;
-  if (!c || !in || !out) return dp__error(DP_EINVAL, "dp_aug_apply: missing argument");
-  for (int d = 0; d < 3; d++)
-    if (in->dim[d] != c->in_dim[d])
-      return dp__error(DP_EINVAL, "dp_aug_apply: the volume is not on the chain's input grid");
-  dp_warp_opts o = DP_WARP_OPTS_INIT;
-  if (opts) o = *opts;
-  o.displacement = field;
-  return dp_warp(in, c->dim, &c->affine, &c->out_to_in, &o, out);
-}
-
 /* ---- label foreground ------------------------------------------------------ */
 
 int64_t dp_aug_foreground_count(const dp_volume *label) {

@@ -40,23 +40,6 @@ void dp__aug_rows_fn(void *ctx, int64_t j, int64_t k, float *rows) {
   }
 }
 
-typedef struct {
-  const dp__aug_rows *r;
-  float *f;
-  int64_t plane;
-} fill_ctx;
-
-static dp_status fill_task(void *vctx, int64_t task) {
-  const fill_ctx *c = vctx;
-  int64_t n0 = c->r->ec.n[0], n1 = c->r->ec.n[1];
-  float *row = malloc((size_t)n0 * 3 * sizeof *row);
-  if (!row) return dp__error(DP_ENOMEM, "out of memory");
-  dp__aug_rows_fn((void *)c->r, task % n1, task / n1, row);
-  for (int a = 0; a < 3; a++) memcpy(c->f + a * c->plane + task * n0, row + a * n0, (size_t)n0 * sizeof *row);
-  free(row);
-  return DP_OK;
-}
-
 dp_status dp_aug_field(const dp_aug_chain *c, int threads, float **field) {
   *field = NULL;
   if (!c->has_elastic) return DP_OK;
@@ -66,10 +49,8 @@ dp_status dp_aug_field(const dp_aug_chain *c, int threads, float **field) {
   int64_t plane = c->dim[0] * c->dim[1] * c->dim[2];
   float *f = dp__alloc_data((size_t)plane * 3 * sizeof *f, 0);
   if (!f) s = dp__error(DP_ENOMEM, "out of memory");
-  if (s == DP_OK) {
-    fill_ctx fc = {&r, f, plane};
-    s = dp__parallel_for(c->dim[1] * c->dim[2], threads, fill_task, &fc);
-  }
+  dp__field_rows rows = {dp__aug_rows_fn, &r};
+  if (s == DP_OK) s = dp__field_rows_fill(&rows, c->dim, threads, f);
   dp__aug_rows_free(&r);
   if (s != DP_OK) {
     free(f);
@@ -79,8 +60,10 @@ dp_status dp_aug_field(const dp_aug_chain *c, int threads, float **field) {
   return DP_OK;
 }
 
-dp_status dp__aug_apply_rows(const dp_aug_chain *c, const dp_volume *in, const dp__aug_rows *r,
-                             const dp_warp_opts *opts, dp_volume **out) {
+/* One warp through the chain: with a whole field, rows made as needed, or
+ * neither. */
+static dp_status chain_warp(const dp_aug_chain *c, const dp_volume *in, const float *field,
+                            const dp__aug_rows *r, const dp_warp_opts *opts, dp_volume **out) {
   if (out) *out = NULL;
   if (!c || !in || !out) return dp__error(DP_EINVAL, "dp_aug_apply: missing argument");
   for (int d = 0; d < 3; d++)
@@ -88,7 +71,17 @@ dp_status dp__aug_apply_rows(const dp_aug_chain *c, const dp_volume *in, const d
       return dp__error(DP_EINVAL, "dp_aug_apply: the volume is not on the chain's input grid");
   dp_warp_opts o = DP_WARP_OPTS_INIT;
   if (opts) o = *opts;
-  o.displacement = NULL;
+  o.displacement = field;
   dp__field_rows rows = {dp__aug_rows_fn, (void *)r};
   return dp__warp_rows(in, c->dim, &c->affine, &c->out_to_in, &o, r ? &rows : NULL, out);
+}
+
+dp_status dp_aug_apply(const dp_aug_chain *c, const dp_volume *in, const float *field,
+                       const dp_warp_opts *opts, dp_volume **out) {
+  return chain_warp(c, in, field, NULL, opts, out);
+}
+
+dp_status dp__aug_apply_rows(const dp_aug_chain *c, const dp_volume *in, const dp__aug_rows *r,
+                             const dp_warp_opts *opts, dp_volume **out) {
+  return chain_warp(c, in, NULL, r, opts, out);
 }

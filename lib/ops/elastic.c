@@ -205,22 +205,31 @@ void dp__elastic_coarse_row(const dp__elastic_coarse *ec, int64_t j, int64_t k, 
 }
 
 typedef struct {
-  const dp__elastic_coarse *ec;
+  const dp__field_rows *rows;
   float *field;
-  int64_t plane;
+  int64_t n0, n1, plane;
 } fill_ctx;
 
 /* One task per row (j, k): the field's three planes at that row. */
 static dp_status fill_task(void *vctx, int64_t task) {
   const fill_ctx *c = vctx;
-  int64_t n0 = c->ec->n[0], n1 = c->ec->n[1], j = task % n1, k = task / n1;
+  int64_t n0 = c->n0;
   float row[3 * 4096], *r = n0 <= 4096 ? row : malloc((size_t)n0 * 3 * sizeof *r);
   if (!r) return dp__error(DP_ENOMEM, "out of memory");
-  dp__elastic_coarse_row(c->ec, j, k, r);
+  c->rows->fn(c->rows->ctx, task % c->n1, task / c->n1, r);
   for (int a = 0; a < 3; a++)
     memcpy(c->field + a * c->plane + task * n0, r + a * n0, (size_t)n0 * sizeof *r);
   if (r != row) free(r);
   return DP_OK;
+}
+
+dp_status dp__field_rows_fill(const dp__field_rows *rows, const int64_t dim[3], int threads, float *field) {
+  fill_ctx c = {rows, field, dim[0], dim[1], dim[0] * dim[1] * dim[2]};
+  return dp__parallel_for(dim[1] * dim[2], threads, fill_task, &c);
+}
+
+static void elastic_rows(void *ctx, int64_t j, int64_t k, float *rows) {
+  dp__elastic_coarse_row(ctx, j, k, rows);
 }
 
 dp_status dp_elastic_field(const int64_t dim[3], const double alpha[3], const double sigma[3],
@@ -233,10 +242,8 @@ dp_status dp_elastic_field(const int64_t dim[3], const double alpha[3], const do
   int64_t plane = dim[0] * dim[1] * dim[2];
   float *f = dp__alloc_data((size_t)plane * 3 * sizeof(float), ec.zero);
   if (!f) s = dp__error(DP_ENOMEM, "out of memory");
-  if (s == DP_OK && !ec.zero) {
-    fill_ctx c = {&ec, f, plane};
-    s = dp__parallel_for(dim[1] * dim[2], threads, fill_task, &c);
-  }
+  dp__field_rows rows = {elastic_rows, &ec};
+  if (s == DP_OK && !ec.zero) s = dp__field_rows_fill(&rows, dim, threads, f);
   dp__elastic_coarse_free(&ec);
   if (s != DP_OK) {
     free(f);
@@ -244,10 +251,6 @@ dp_status dp_elastic_field(const int64_t dim[3], const double alpha[3], const do
   }
   *field = f;
   return DP_OK;
-}
-
-static void elastic_rows(void *ctx, int64_t j, int64_t k, float *rows) {
-  dp__elastic_coarse_row(ctx, j, k, rows);
 }
 
 dp_status dp_elastic(const dp_volume *in, const double alpha[3], const double sigma[3],

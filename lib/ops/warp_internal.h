@@ -114,6 +114,10 @@ typedef struct {
   void *ctx;
 } dp__field_rows;
 
+/* Every row of a field of dim (3 planes of float32, the layout of
+ * dp_warp_opts.displacement) from rows, in parallel. */
+dp_status dp__field_rows_fill(const dp__field_rows *rows, const int64_t dim[3], int threads, float *field);
+
 /* dp_warp with displacements from rows (NULL: none, or opts->displacement). */
 dp_status dp__warp_rows(const dp_volume *in, const int64_t dim[3], const dp_mat4 *out_affine,
                         const dp_mat4 *out_to_in, const dp_warp_opts *opts, const dp__field_rows *rows,

@@ -15,22 +15,6 @@
 #include "dcmprep/dcmprep.h"
 #include "testutil.h"
 
-static char dir[4096];
-
-static void setup(void) {
-  const char *d = dp_test_tmpdir();
-  ck_assert_ptr_nonnull(d);
-  snprintf(dir, sizeof dir, "%s", d);
-}
-
-static const char *path(const char *name) {
-  static char buf[2][4400];
-  static int which;
-  which ^= 1;
-  snprintf(buf[which], sizeof buf[which], "%s/%s", dir, name);
-  return buf[which];
-}
-
 /* An int16 volume of 64 x 64 x 40 (about 320 kB) written to name. */
 static void write_volume(const char *name) {
   int64_t dim[4] = {64, 64, 40, 1};
@@ -38,31 +22,19 @@ static void write_volume(const char *name) {
   ck_assert_int_eq(dp_volume_new(dim, DP_I16, NULL, &v), DP_OK);
   int16_t *d = v->data;
   for (int64_t i = 0; i < dp_volume_nvox(v); i++) d[i] = (int16_t)(i % 3000 - 1000);
-  ck_assert_int_eq(dp_nifti_write(v, path(name), NULL), DP_OK);
+  ck_assert_int_eq(dp_nifti_write(v, dp_test_path(name), NULL), DP_OK);
   dp_volume_free(v);
   /* a modification time well in the past, so that a rewrite is seen even
    * within the file system's timestamp granularity */
   struct timespec ts[2] = {{1000000000, 0}, {1000000000, 0}};
-  ck_assert_int_eq(utimensat(AT_FDCWD, path(name), ts, 0), 0);
-}
-
-static int count_files(void) {
-  char cmd[4600];
-  snprintf(cmd, sizeof cmd, "ls -A '%s' | wc -l", dir);
-  FILE *p = popen(cmd, "r");
-  int n = -1;
-  if (p) {
-    if (fscanf(p, "%d", &n) != 1) n = -1;
-    pclose(p);
-  }
-  return n;
+  ck_assert_int_eq(utimensat(AT_FDCWD, dp_test_path(name), ts, 0), 0);
 }
 
 static dp_volume *read_mapped(const char *name) {
   dp_volume *v = NULL;
   dp_nifti_read_opts ro = DP_NIFTI_READ_OPTS_INIT;
   ro.apply_scaling = 1;
-  ck_assert_int_eq(dp_nifti_read(path(name), &ro, &v, NULL), DP_OK);
+  ck_assert_int_eq(dp_nifti_read(dp_test_path(name), &ro, &v, NULL), DP_OK);
   ck_assert_int_eq(dp_volume_is_mapped(v), 1);
   return v;
 }
@@ -86,17 +58,17 @@ END_TEST
 START_TEST(truncated_under_the_reader) {
   write_volume("t.nii");
   dp_volume *v = read_mapped("t.nii");
-  ck_assert_int_eq(truncate(path("t.nii"), 8192), 0);
+  ck_assert_int_eq(truncate(dp_test_path("t.nii"), 8192), 0);
   dp_volume_stats st;
   dp_status s = dp_volume_compute_stats(v, &st); /* touches every page */
   ck_assert_int_eq(s, DP_EIO);
   ck_assert_msg(strstr(dp_last_error(), "t.nii") && strstr(dp_last_error(), "truncated"), "%s",
                 dp_last_error());
   ck_assert_int_eq(dp_volume_check(v), DP_EIO);
-  int before = count_files();
-  s = dp_nifti_write(v, path("out.nii"), NULL);
+  int before = dp_test_count_entries();
+  s = dp_nifti_write(v, dp_test_path("out.nii"), NULL);
   ck_assert_int_eq(s, DP_EIO);
-  ck_assert_int_eq(count_files(), before); /* no output, no temporary */
+  ck_assert_int_eq(dp_test_count_entries(), before); /* no output, no temporary */
   /* a pipeline step on it fails too */
   dp_step step;
   int is_step = 0;
@@ -110,15 +82,15 @@ END_TEST
 START_TEST(rewritten_under_the_reader) {
   write_volume("r.nii");
   dp_volume *v = read_mapped("r.nii");
-  int fd = open(path("r.nii"), O_WRONLY);
+  int fd = open(dp_test_path("r.nii"), O_WRONLY);
   ck_assert_int_ge(fd, 0);
   int16_t x = 4242;
   ck_assert_int_eq(pwrite(fd, &x, 2, 352 + 200), 2);
   close(fd);
   ck_assert_int_eq(dp_volume_check(v), DP_EIO);
   ck_assert_msg(strstr(dp_last_error(), "changed"), "%s", dp_last_error());
-  ck_assert_int_eq(dp_nifti_write(v, path("out.nii.gz"), NULL), DP_EIO);
-  ck_assert_int_ne(access(path("out.nii.gz"), F_OK), 0);
+  ck_assert_int_eq(dp_nifti_write(v, dp_test_path("out.nii.gz"), NULL), DP_EIO);
+  ck_assert_int_ne(access(dp_test_path("out.nii.gz"), F_OK), 0);
   dp_volume_free(v);
 }
 END_TEST
@@ -129,7 +101,7 @@ START_TEST(replaced_by_rename_is_fine) {
   write_volume("p.nii");
   write_volume("q.nii");
   dp_volume *v = read_mapped("p.nii");
-  ck_assert_int_eq(rename(path("q.nii"), path("p.nii")), 0);
+  ck_assert_int_eq(rename(dp_test_path("q.nii"), dp_test_path("p.nii")), 0);
   ck_assert_int_eq(dp_volume_check(v), DP_OK);
   dp_volume_free(v);
 }
@@ -139,14 +111,14 @@ END_TEST
  * mapping (as the reader converts scaled files). */
 START_TEST(guard_during_conversion) {
   write_volume("c.nii");
-  int fd = open(path("c.nii"), O_RDONLY);
+  int fd = open(dp_test_path("c.nii"), O_RDONLY);
   struct stat st;
   ck_assert_int_eq(fstat(fd, &st), 0);
   dp__file_map *m = NULL;
   const unsigned char *base = NULL;
-  ck_assert_int_eq(dp__file_map_open(fd, path("c.nii"), (size_t)st.st_size, &m, &base), DP_OK);
+  ck_assert_int_eq(dp__file_map_open(fd, dp_test_path("c.nii"), (size_t)st.st_size, &m, &base), DP_OK);
   close(fd);
-  ck_assert_int_eq(truncate(path("c.nii"), 4096), 0);
+  ck_assert_int_eq(truncate(dp_test_path("c.nii"), 4096), 0);
   size_t n = ((size_t)st.st_size - 352) / 2;
   int16_t *out = malloc(n * 2);
   dp__convert c = {.src = DP__E_I16, .swap = 0, .slope = 1, .inter = -1024, .dst = DP_I16};
@@ -172,7 +144,7 @@ START_TEST(foreign_sigbus_reaches_previous_handler) {
   write_volume("f.nii");
   /* the library installs its guard with its first mapping, after ours */
   dp_volume *v = read_mapped("f.nii");
-  int fd = open(path("f.nii"), O_RDWR);
+  int fd = open(dp_test_path("f.nii"), O_RDWR);
   ck_assert_int_ge(fd, 0);
   unsigned char *p = mmap(NULL, 65536, PROT_READ, MAP_SHARED, fd, 0);
   ck_assert_ptr_ne(p, MAP_FAILED);
@@ -191,7 +163,7 @@ END_TEST
 START_TEST(gzip_is_read_not_mapped) {
   write_volume("g.nii.gz");
   dp_volume *v = NULL;
-  ck_assert_int_eq(dp_nifti_read(path("g.nii.gz"), NULL, &v, NULL), DP_OK);
+  ck_assert_int_eq(dp_nifti_read(dp_test_path("g.nii.gz"), NULL, &v, NULL), DP_OK);
   ck_assert_int_eq(dp_volume_is_mapped(v), 0);
   ck_assert_int_eq(((int16_t *)v->data)[7], 7 - 1000);
   dp_volume_free(v);
@@ -201,7 +173,7 @@ END_TEST
 static Suite *suite(void) {
   Suite *s = suite_create("file_map");
   TCase *t = tcase_create("core");
-  tcase_add_checked_fixture(t, setup, NULL);
+  tcase_add_checked_fixture(t, dp_test_fixture_dir, NULL);
   tcase_add_test(t, mapped_is_private);
   tcase_add_test(t, truncated_under_the_reader);
   tcase_add_test(t, rewritten_under_the_reader);

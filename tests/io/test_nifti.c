@@ -8,22 +8,6 @@
 #include "io/nifti_header.h"
 #include "testutil.h"
 
-static char dir[4096];
-
-static void setup(void) {
-  const char *d = dp_test_tmpdir();
-  ck_assert_ptr_nonnull(d);
-  snprintf(dir, sizeof dir, "%s", d);
-}
-
-static const char *path(const char *name) {
-  static char buf[2][4400];
-  static int which;
-  which ^= 1;
-  snprintf(buf[which], sizeof buf[which], "%s/%s", dir, name);
-  return buf[which];
-}
-
 /* An oblique, anisotropic affine with a translation. */
 static dp_mat4 oblique(double shear) {
   double a = 0.3, b = -0.2;
@@ -92,10 +76,10 @@ START_TEST(round_trip_every_type_version_and_encoding) {
                  gz ? ".gz" : "");
         dp_nifti_write_opts wo = DP_NIFTI_WRITE_OPTS_INIT;
         wo.version = version;
-        ck_assert_int_eq(dp_nifti_write(v, path(name), &wo), DP_OK);
+        ck_assert_int_eq(dp_nifti_write(v, dp_test_path(name), &wo), DP_OK);
         dp_volume *r = NULL;
         dp_nifti_info info;
-        ck_assert_msg(dp_nifti_read(path(name), NULL, &r, &info) == DP_OK, "%s: %s", name,
+        ck_assert_msg(dp_nifti_read(dp_test_path(name), NULL, &r, &info) == DP_OK, "%s: %s", name,
                       dp_last_error());
         ck_assert_int_eq(info.version, version);
         ck_assert_int_eq(info.gzipped, gz);
@@ -130,8 +114,8 @@ static void swap(unsigned char *p, int n) {
 
 START_TEST(reads_big_endian) {
   dp_volume *v = make(DP_I16, 6, 5, 4, 1);
-  ck_assert_int_eq(dp_nifti_write(v, path("le.nii"), NULL), DP_OK);
-  FILE *f = fopen(path("le.nii"), "rb");
+  ck_assert_int_eq(dp_nifti_write(v, dp_test_path("le.nii"), NULL), DP_OK);
+  FILE *f = fopen(dp_test_path("le.nii"), "rb");
   unsigned char buf[352 + 240];
   ck_assert_uint_eq(fread(buf, 1, sizeof buf, f), sizeof buf);
   fclose(f);
@@ -143,12 +127,12 @@ START_TEST(reads_big_endian) {
   for (size_t i = 0; i < sizeof fields / sizeof *fields; i++)
     for (int c = 0; c < fields[i].count; c++) swap(buf + fields[i].off + c * fields[i].size, fields[i].size);
   for (int i = 0; i < 120; i++) swap(buf + 352 + 2 * i, 2);
-  f = fopen(path("be.nii"), "wb");
+  f = fopen(dp_test_path("be.nii"), "wb");
   fwrite(buf, 1, sizeof buf, f);
   fclose(f);
   dp_volume *r = NULL;
   dp_nifti_info info;
-  ck_assert_int_eq(dp_nifti_read(path("be.nii"), NULL, &r, &info), DP_OK);
+  ck_assert_int_eq(dp_nifti_read(dp_test_path("be.nii"), NULL, &r, &info), DP_OK);
   ck_assert_int_eq(info.big_endian, 1);
   assert_same(v, r, 1e-4);
   dp_volume_free(v);
@@ -159,10 +143,10 @@ END_TEST
 START_TEST(four_d_keeps_time_step) {
   dp_volume *v = make(DP_F32, 4, 3, 2, 5);
   v->t_step = 2.5;
-  ck_assert_int_eq(dp_nifti_write(v, path("t.nii.gz"), NULL), DP_OK);
+  ck_assert_int_eq(dp_nifti_write(v, dp_test_path("t.nii.gz"), NULL), DP_OK);
   dp_volume *r = NULL;
   dp_nifti_info info;
-  ck_assert_int_eq(dp_nifti_read(path("t.nii.gz"), NULL, &r, &info), DP_OK);
+  ck_assert_int_eq(dp_nifti_read(dp_test_path("t.nii.gz"), NULL, &r, &info), DP_OK);
   ck_assert_int_eq(info.ndim, 4);
   ck_assert_double_eq(r->t_step, 2.5);
   assert_same(v, r, 1e-4);
@@ -173,15 +157,15 @@ END_TEST
 
 START_TEST(nifti2_when_a_dimension_exceeds_32767) {
   dp_volume *v = make(DP_U8, 40000, 2, 1, 1);
-  ck_assert_int_eq(dp_nifti_write(v, path("wide.nii.gz"), NULL), DP_OK);
+  ck_assert_int_eq(dp_nifti_write(v, dp_test_path("wide.nii.gz"), NULL), DP_OK);
   dp_nifti_info info;
-  ck_assert_int_eq(dp_nifti_read_info(path("wide.nii.gz"), &info), DP_OK);
+  ck_assert_int_eq(dp_nifti_read_info(dp_test_path("wide.nii.gz"), &info), DP_OK);
   ck_assert_int_eq(info.version, 2);
   ck_assert_int_eq(info.dim[0], 40000);
   dp_nifti_write_opts wo = DP_NIFTI_WRITE_OPTS_INIT;
   wo.version = 1;
-  ck_assert_int_eq(dp_nifti_write(v, path("wide1.nii"), &wo), DP_ERANGE);
-  ck_assert_int_ne(access(path("wide1.nii"), F_OK), 0);
+  ck_assert_int_eq(dp_nifti_write(v, dp_test_path("wide1.nii"), &wo), DP_ERANGE);
+  ck_assert_int_ne(access(dp_test_path("wide1.nii"), F_OK), 0);
   dp_volume_free(v);
 }
 END_TEST
@@ -189,9 +173,9 @@ END_TEST
 START_TEST(sheared_affine_gets_nearest_rigid_qform) {
   dp_volume *v = make(DP_I16, 5, 5, 5, 1);
   v->ijk_to_ras = oblique(0.9);
-  ck_assert_int_eq(dp_nifti_write(v, path("shear.nii"), NULL), DP_OK);
+  ck_assert_int_eq(dp_nifti_write(v, dp_test_path("shear.nii"), NULL), DP_OK);
   dp_nifti_info info;
-  ck_assert_int_eq(dp_nifti_read_info(path("shear.nii"), &info), DP_OK);
+  ck_assert_int_eq(dp_nifti_read_info(dp_test_path("shear.nii"), &info), DP_OK);
   /* sform is the affine; qform is the rotation of the affine's polar
    * decomposition, scaled by the column norms. */
   double r[3][3], sp[3];
@@ -235,10 +219,10 @@ START_TEST(gzip_is_identical_for_any_thread_count_and_read_by_zlib) {
   for (int threads = 1; threads <= 3; threads++) {
     dp_nifti_write_opts wo = DP_NIFTI_WRITE_OPTS_INIT;
     wo.threads = threads;
-    ck_assert_int_eq(dp_nifti_write(v, path("det.nii.gz"), &wo), DP_OK);
+    ck_assert_int_eq(dp_nifti_write(v, dp_test_path("det.nii.gz"), &wo), DP_OK);
     unsigned char *buf;
     size_t n;
-    read_file(path("det.nii.gz"), &buf, &n);
+    read_file(dp_test_path("det.nii.gz"), &buf, &n);
     if (!ref) {
       ref = buf;
       ref_n = n;
@@ -249,28 +233,28 @@ START_TEST(gzip_is_identical_for_any_thread_count_and_read_by_zlib) {
     }
   }
   /* zlib's gzread (what nifti_clib and ITK use) reads all members. */
-  gzFile g = gzopen(path("det.nii.gz"), "rb");
+  gzFile g = gzopen(dp_test_path("det.nii.gz"), "rb");
   size_t total = 352 + dp_volume_nbytes(v);
   unsigned char *plain = malloc(total + 16);
   ck_assert_int_eq(gzread(g, plain, (unsigned)(total + 16)), (int)total);
   gzclose(g);
   ck_assert_int_eq(memcmp(plain + 352, v->data, dp_volume_nbytes(v)), 0);
   /* and a stream zlib itself wrote as two members reads back (foreign path) */
-  g = gzopen(path("zlib.nii.gz"), "wb6");
+  g = gzopen(dp_test_path("zlib.nii.gz"), "wb6");
   gzwrite(g, plain, 1000000);
   gzclose(g);
-  g = gzopen(path("zlib.nii.gz"), "ab6");
+  g = gzopen(dp_test_path("zlib.nii.gz"), "ab6");
   gzwrite(g, plain + 1000000, (unsigned)(total - 1000000));
   gzclose(g);
   dp_volume *r = NULL;
-  ck_assert_int_eq(dp_nifti_read(path("zlib.nii.gz"), NULL, &r, NULL), DP_OK);
+  ck_assert_int_eq(dp_nifti_read(dp_test_path("zlib.nii.gz"), NULL, &r, NULL), DP_OK);
   assert_same(v, r, 1e-4);
   dp_volume_free(r);
   /* single foreign member */
-  g = gzopen(path("zlib1.nii.gz"), "wb1");
+  g = gzopen(dp_test_path("zlib1.nii.gz"), "wb1");
   gzwrite(g, plain, (unsigned)total);
   gzclose(g);
-  ck_assert_int_eq(dp_nifti_read(path("zlib1.nii.gz"), NULL, &r, NULL), DP_OK);
+  ck_assert_int_eq(dp_nifti_read(dp_test_path("zlib1.nii.gz"), NULL, &r, NULL), DP_OK);
   assert_same(v, r, 1e-4);
   dp_volume_free(r);
   free(plain);
@@ -281,68 +265,68 @@ END_TEST
 
 START_TEST(damaged_files_are_refused) {
   dp_volume *v = make(DP_I16, 128, 128, 40, 1);
-  ck_assert_int_eq(dp_nifti_write(v, path("ok.nii"), NULL), DP_OK);
-  ck_assert_int_eq(dp_nifti_write(v, path("ok.nii.gz"), NULL), DP_OK);
+  ck_assert_int_eq(dp_nifti_write(v, dp_test_path("ok.nii"), NULL), DP_OK);
+  ck_assert_int_eq(dp_nifti_write(v, dp_test_path("ok.nii.gz"), NULL), DP_OK);
   unsigned char *buf;
   size_t n;
   dp_volume *r = (dp_volume *)0x1;
 
-  read_file(path("ok.nii"), &buf, &n);
-  write_file(path("short.nii"), buf, n - 1);
-  ck_assert_int_eq(dp_nifti_read(path("short.nii"), NULL, &r, NULL), DP_EFORMAT);
+  read_file(dp_test_path("ok.nii"), &buf, &n);
+  write_file(dp_test_path("short.nii"), buf, n - 1);
+  ck_assert_int_eq(dp_nifti_read(dp_test_path("short.nii"), NULL, &r, NULL), DP_EFORMAT);
   ck_assert_ptr_null(r);
   ck_assert_ptr_nonnull(strstr(dp_last_error(), "truncated"));
   ck_assert_ptr_nonnull(strstr(dp_last_error(), "short.nii"));
-  write_file(path("tiny.nii"), buf, 100);
-  ck_assert_int_eq(dp_nifti_read(path("tiny.nii"), NULL, &r, NULL), DP_EFORMAT);
+  write_file(dp_test_path("tiny.nii"), buf, 100);
+  ck_assert_int_eq(dp_nifti_read(dp_test_path("tiny.nii"), NULL, &r, NULL), DP_EFORMAT);
   /* absurd dimensions in a small file: refused before allocating */
   unsigned char hdr[352];
   memcpy(hdr, buf, 352);
   int16_t big = 32000;
   for (int i = 0; i < 3; i++) memcpy(hdr + 42 + 2 * i, &big, 2);
-  write_file(path("huge.nii"), hdr, 352);
-  ck_assert_int_eq(dp_nifti_read(path("huge.nii"), NULL, &r, NULL), DP_ELIMIT);
+  write_file(dp_test_path("huge.nii"), hdr, 352);
+  ck_assert_int_eq(dp_nifti_read(dp_test_path("huge.nii"), NULL, &r, NULL), DP_ELIMIT);
   big = 3000; /* under the voxel limit, far over the file size */
   for (int i = 0; i < 3; i++) memcpy(hdr + 42 + 2 * i, &big, 2);
-  write_file(path("huge.nii"), hdr, 352);
-  ck_assert_int_eq(dp_nifti_read(path("huge.nii"), NULL, &r, NULL), DP_EFORMAT);
-  write_file(path("huge.nii.gz"), hdr, 0);
-  gzFile g = gzopen(path("huge.nii.gz"), "wb");
+  write_file(dp_test_path("huge.nii"), hdr, 352);
+  ck_assert_int_eq(dp_nifti_read(dp_test_path("huge.nii"), NULL, &r, NULL), DP_EFORMAT);
+  write_file(dp_test_path("huge.nii.gz"), hdr, 0);
+  gzFile g = gzopen(dp_test_path("huge.nii.gz"), "wb");
   gzwrite(g, hdr, 352);
   gzclose(g);
-  ck_assert_int_eq(dp_nifti_read(path("huge.nii.gz"), NULL, &r, NULL), DP_EFORMAT);
+  ck_assert_int_eq(dp_nifti_read(dp_test_path("huge.nii.gz"), NULL, &r, NULL), DP_EFORMAT);
   ck_assert_ptr_nonnull(strstr(dp_last_error(), "cannot hold"));
   int16_t d0 = 9;
   memcpy(hdr, buf, 352);
   memcpy(hdr + 40, &d0, 2);
-  write_file(path("dim0.nii"), hdr, 352);
-  ck_assert_int_eq(dp_nifti_read(path("dim0.nii"), NULL, &r, NULL), DP_EFORMAT);
+  write_file(dp_test_path("dim0.nii"), hdr, 352);
+  ck_assert_int_eq(dp_nifti_read(dp_test_path("dim0.nii"), NULL, &r, NULL), DP_EFORMAT);
   int16_t rgb = 128;
   memcpy(hdr, buf, 352);
   memcpy(hdr + 70, &rgb, 2);
-  write_file(path("rgb.nii"), hdr, 352);
-  ck_assert_int_eq(dp_nifti_read(path("rgb.nii"), NULL, &r, NULL), DP_EUNSUPPORTED);
+  write_file(dp_test_path("rgb.nii"), hdr, 352);
+  ck_assert_int_eq(dp_nifti_read(dp_test_path("rgb.nii"), NULL, &r, NULL), DP_EUNSUPPORTED);
   memcpy(hdr, buf, 352);
   memcpy(hdr + 344, "ni1\0", 4);
-  write_file(path("pair.nii"), hdr, 352);
-  ck_assert_int_eq(dp_nifti_read(path("pair.nii"), NULL, &r, NULL), DP_EUNSUPPORTED);
+  write_file(dp_test_path("pair.nii"), hdr, 352);
+  ck_assert_int_eq(dp_nifti_read(dp_test_path("pair.nii"), NULL, &r, NULL), DP_EUNSUPPORTED);
   memset(hdr, 'x', sizeof hdr);
-  write_file(path("text.nii"), hdr, 352);
-  ck_assert_int_eq(dp_nifti_read(path("text.nii"), NULL, &r, NULL), DP_EFORMAT);
+  write_file(dp_test_path("text.nii"), hdr, 352);
+  ck_assert_int_eq(dp_nifti_read(dp_test_path("text.nii"), NULL, &r, NULL), DP_EFORMAT);
   free(buf);
 
-  read_file(path("ok.nii.gz"), &buf, &n);
-  write_file(path("short.nii.gz"), buf, n / 2);
-  ck_assert_int_eq(dp_nifti_read(path("short.nii.gz"), NULL, &r, NULL), DP_EFORMAT);
+  read_file(dp_test_path("ok.nii.gz"), &buf, &n);
+  write_file(dp_test_path("short.nii.gz"), buf, n / 2);
+  ck_assert_int_eq(dp_nifti_read(dp_test_path("short.nii.gz"), NULL, &r, NULL), DP_EFORMAT);
   ck_assert_ptr_null(r);
   buf[n / 2] ^= 0x55; /* inside the deflate data of a member */
-  write_file(path("flip.nii.gz"), buf, n);
-  ck_assert_int_eq(dp_nifti_read(path("flip.nii.gz"), NULL, &r, NULL), DP_EFORMAT);
+  write_file(dp_test_path("flip.nii.gz"), buf, n);
+  ck_assert_int_eq(dp_nifti_read(dp_test_path("flip.nii.gz"), NULL, &r, NULL), DP_EFORMAT);
   ck_assert_ptr_null(r);
   free(buf);
 
-  ck_assert_int_eq(dp_nifti_read(path("absent.nii"), NULL, &r, NULL), DP_ENOTFOUND);
-  ck_assert_int_eq(dp_nifti_read(dir, NULL, &r, NULL), DP_EIO);
+  ck_assert_int_eq(dp_nifti_read(dp_test_path("absent.nii"), NULL, &r, NULL), DP_ENOTFOUND);
+  ck_assert_int_eq(dp_nifti_read(dp_test_dir_buf(), NULL, &r, NULL), DP_EIO);
   dp_volume_free(v);
 }
 END_TEST
@@ -359,28 +343,28 @@ static int count_entries(const char *d) {
 
 START_TEST(writes_are_atomic) {
   dp_volume *v = make(DP_I16, 8, 8, 8, 1);
-  ck_assert_int_eq(dp_nifti_write(v, path("a.nii.gz"), NULL), DP_OK);
+  ck_assert_int_eq(dp_nifti_write(v, dp_test_path("a.nii.gz"), NULL), DP_OK);
   unsigned char *before;
   size_t nb;
-  read_file(path("a.nii.gz"), &before, &nb);
+  read_file(dp_test_path("a.nii.gz"), &before, &nb);
   /* a failed write (singular affine) leaves the old file as it was */
   dp_volume *bad;
   ck_assert_int_eq(dp_volume_copy(v, &bad), DP_OK);
   bad->ijk_to_ras.m[0][0] = bad->ijk_to_ras.m[1][0] = bad->ijk_to_ras.m[2][0] = 0;
-  ck_assert_int_eq(dp_nifti_write(bad, path("a.nii.gz"), NULL), DP_EGEOMETRY);
+  ck_assert_int_eq(dp_nifti_write(bad, dp_test_path("a.nii.gz"), NULL), DP_EGEOMETRY);
   unsigned char *after;
   size_t na;
-  read_file(path("a.nii.gz"), &after, &na);
+  read_file(dp_test_path("a.nii.gz"), &after, &na);
   ck_assert_uint_eq(na, nb);
   ck_assert_int_eq(memcmp(before, after, na), 0);
   /* the target is a folder: rename fails, nothing is left behind */
-  ck_assert_int_eq(mkdir(path("folder.nii"), 0755), 0);
-  ck_assert_int_eq(dp_nifti_write(v, path("folder.nii"), NULL), DP_EIO);
-  ck_assert_int_eq(count_entries(dir), 2);
+  ck_assert_int_eq(mkdir(dp_test_path("folder.nii"), 0755), 0);
+  ck_assert_int_eq(dp_nifti_write(v, dp_test_path("folder.nii"), NULL), DP_EIO);
+  ck_assert_int_eq(count_entries(dp_test_dir_buf()), 2);
   /* missing folder */
-  ck_assert_int_eq(dp_nifti_write(v, path("no/such/x.nii"), NULL), DP_EIO);
+  ck_assert_int_eq(dp_nifti_write(v, dp_test_path("no/such/x.nii"), NULL), DP_EIO);
   ck_assert_ptr_nonnull(strstr(dp_last_error(), "no/such"));
-  ck_assert_int_eq(count_entries(dir), 2);
+  ck_assert_int_eq(count_entries(dp_test_dir_buf()), 2);
   free(before);
   free(after);
   dp_volume_free(bad);
@@ -396,10 +380,10 @@ START_TEST(scaling_applied_on_request) {
   wo.cal_min = -100;
   wo.cal_max = 200;
   wo.descrip = "scaled";
-  ck_assert_int_eq(dp_nifti_write(v, path("s.nii"), &wo), DP_OK);
+  ck_assert_int_eq(dp_nifti_write(v, dp_test_path("s.nii"), &wo), DP_OK);
   dp_volume *raw = NULL, *sc = NULL;
   dp_nifti_info info;
-  ck_assert_int_eq(dp_nifti_read(path("s.nii"), NULL, &raw, &info), DP_OK);
+  ck_assert_int_eq(dp_nifti_read(dp_test_path("s.nii"), NULL, &raw, &info), DP_OK);
   ck_assert_double_eq(info.cal_min, -100);
   ck_assert_double_eq(info.cal_max, 200);
   ck_assert_str_eq(info.descrip, "scaled");
@@ -407,7 +391,7 @@ START_TEST(scaling_applied_on_request) {
   ck_assert_str_eq(dp_volume_meta_get(raw, "nifti_scl_slope", NULL), "0.5");
   dp_nifti_read_opts ro = DP_NIFTI_READ_OPTS_INIT;
   ro.apply_scaling = 1;
-  ck_assert_int_eq(dp_nifti_read(path("s.nii"), &ro, &sc, NULL), DP_OK);
+  ck_assert_int_eq(dp_nifti_read(dp_test_path("s.nii"), &ro, &sc, NULL), DP_OK);
   ck_assert_int_eq(sc->dtype, DP_F32);
   for (int64_t i = 0; i < 64; i++)
     ck_assert_float_eq(((float *)sc->data)[i], (float)(((int16_t *)v->data)[i] * 0.5 - 10));
@@ -442,7 +426,7 @@ END_TEST
 int main(void) {
   Suite *s = suite_create("nifti");
   TCase *tc = tcase_create("nifti");
-  tcase_add_checked_fixture(tc, setup, NULL);
+  tcase_add_checked_fixture(tc, dp_test_fixture_dir, NULL);
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, round_trip_every_type_version_and_encoding);
   tcase_add_test(tc, reads_big_endian);

@@ -6,22 +6,6 @@
 #include "dcmprep/dcmprep.h"
 #include "testutil.h"
 
-static char dir[4096];
-
-static void setup(void) {
-  const char *d = dp_test_tmpdir();
-  ck_assert_ptr_nonnull(d);
-  snprintf(dir, sizeof dir, "%s", d);
-}
-
-static const char *path(const char *name) {
-  static char buf[2][4400];
-  static int which;
-  which ^= 1;
-  snprintf(buf[which], sizeof buf[which], "%s/%s", dir, name);
-  return buf[which];
-}
-
 /* 1.5 million voxels: several of the writer's 4 MiB pieces */
 static dp_volume *make(dp_dtype t) {
   int64_t dim[4] = {160, 120, 80, 1};
@@ -59,13 +43,13 @@ static void same_as_materialised(dp_dtype t, const char *const *words, int nword
   snprintf(b, sizeof b, "b%s", ext);
   dp_volume *x = make(t), *y = make(t);
   ck_assert_int_eq(dp_pipeline_run(steps, n, dp_pipeline_settings_of(p), &x, NULL), DP_OK);
-  ck_assert_int_eq(dp_nifti_write(x, path(a), NULL), DP_OK);
+  ck_assert_int_eq(dp_nifti_write(x, dp_test_path(a), NULL), DP_OK);
   dp_dtype written = DP_DTYPE_NONE;
-  ck_assert_int_eq(dp_pipeline_run_write(steps, n, dp_pipeline_settings_of(p), &y, NULL, path(b), NULL, &written),
+  ck_assert_int_eq(dp_pipeline_run_write(steps, n, dp_pipeline_settings_of(p), &y, NULL, dp_test_path(b), NULL, &written),
                    DP_OK);
   ck_assert_int_eq(written, x->dtype);
   size_t na, nb;
-  char *da = slurp(path(a), &na), *db = slurp(path(b), &nb);
+  char *da = slurp(dp_test_path(a), &na), *db = slurp(dp_test_path(b), &nb);
   ck_assert_msg(na == nb && memcmp(da, db, na) == 0, "%s %s%s: the written bytes differ", dp_dtype_name(t),
                 words[nwords - 2], ext);
   const char *ra = dp_volume_meta_get(x, "PrepSteps", NULL), *rb = dp_volume_meta_get(y, "PrepSteps", NULL);
@@ -112,14 +96,14 @@ START_TEST(failed_write_leaves_nothing) {
   dp_volume *y = make(DP_I16);
   dp_volume *before = y;
   dp_dtype written = DP_U16;
-  dp_status s = dp_pipeline_run_write(steps, n, dp_pipeline_settings_of(p), &y, NULL, path("no/such/dir/x.nii"),
+  dp_status s = dp_pipeline_run_write(steps, n, dp_pipeline_settings_of(p), &y, NULL, dp_test_path("no/such/dir/x.nii"),
                                       NULL, &written);
   ck_assert_int_eq(s, DP_EIO);
   ck_assert_ptr_eq(y, before);
   ck_assert_ptr_null(dp_volume_meta_get(y, "PrepSteps", NULL)); /* the record taken back */
   ck_assert_int_eq(written, DP_DTYPE_NONE);
   struct stat st;
-  ck_assert_int_ne(stat(path("no"), &st), 0);
+  ck_assert_int_ne(stat(dp_test_path("no"), &st), 0);
   dp_volume_free(y);
   dp_pipeline_free(p);
 }
@@ -129,7 +113,7 @@ static Suite *suite(void) {
   Suite *s = suite_create("pipeline_write");
   TCase *t = tcase_create("pipeline");
   tcase_set_timeout(t, 120);
-  tcase_add_checked_fixture(t, setup, NULL);
+  tcase_add_checked_fixture(t, dp_test_fixture_dir, NULL);
   tcase_add_test(t, streamed_equals_materialised);
   tcase_add_test(t, failed_write_leaves_nothing);
   suite_add_tcase(s, t);

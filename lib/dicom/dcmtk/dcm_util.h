@@ -8,14 +8,18 @@
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcitem.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
+#include <dcmtk/dcmdata/dcpixseq.h>
+#include <dcmtk/dcmdata/dcpxitem.h>
 #include <dcmtk/dcmdata/dcsequen.h>
 #include <dcmtk/dcmdata/dcxfer.h>
 
 #include <cmath>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "dcmprep/status.h"
+#include "core/internal.h"
 
 namespace dp_dcm {
 
@@ -84,6 +88,30 @@ inline void get_str(DcmItem *it, const DcmTagKey &tag, char *out, size_t size, b
 inline int get_us(DcmItem *it, const DcmTagKey &tag, int fallback) {
   Uint16 v;
   return it->findAndGetUint16(tag, v).good() ? (int)v : fallback;
+}
+
+// The fragments of an encapsulated pixel sequence: item 0 is the basic
+// offset table (bot, bot_len), the others the fragments (frag, len).
+// DP_EFORMAT naming the item (after what) when one is unreadable.
+inline dp_status fragments(DcmPixelSequence *seq, const char *what, std::vector<const uint8_t *> &frag,
+                           std::vector<size_t> &len, const uint8_t **bot, size_t *bot_len) {
+  *bot = nullptr;
+  *bot_len = 0;
+  for (unsigned long i = 0; i < seq->card(); i++) {
+    DcmPixelItem *it = nullptr;
+    Uint8 *p = nullptr;
+    if (seq->getItem(it, i).bad() || !it) return dp__error(DP_EFORMAT, "%s fragment %lu unreadable", what, i);
+    size_t n = it->getLength();
+    if (n && (it->getUint8Array(p).bad() || !p)) return dp__error(DP_EFORMAT, "%s fragment %lu unreadable", what, i);
+    if (i == 0) {
+      *bot = p;
+      *bot_len = n;
+    } else {
+      frag.push_back(p);
+      len.push_back(n);
+    }
+  }
+  return DP_OK;
 }
 
 // Saves ff at path in transfer syntax ts atomically: a temporary file in the

@@ -162,22 +162,8 @@ extern "C" dp_status dp__dcm_read_pixels(const char *path, const dp__slice *expe
       std::vector<size_t> len;
       const uint8_t *bot = nullptr;
       size_t bot_len = 0;
-      for (unsigned long i = 0; i < seq->card(); i++) {
-        DcmPixelItem *it = nullptr;
-        Uint8 *p = nullptr;
-        if (seq->getItem(it, i).bad() || !it)
-          return dp__error(DP_EFORMAT, "%s: pixel data fragment %lu unreadable", path, i);
-        size_t n = it->getLength();
-        if (n && (it->getUint8Array(p).bad() || !p))
-          return dp__error(DP_EFORMAT, "%s: pixel data fragment %lu unreadable", path, i);
-        if (i == 0) {
-          bot = p;
-          bot_len = n;
-        } else {
-          frag.push_back(p);
-          len.push_back(n);
-        }
-      }
+      dp_status sf = dp_dcm::fragments(seq, "pixel data", frag, len, &bot, &bot_len);
+      if (sf != DP_OK) return dp__error_prefix(sf, path);
       if (frag.size() > (size_t)INT_MAX) return dp__error(DP_ELIMIT, "%s: too many pixel data fragments", path);
       std::vector<int> first((size_t)frames + 1);
       dp_status s = dp__j2k_frames(frag.data(), len.data(), (int)frag.size(), bot, bot_len, frames, first.data());

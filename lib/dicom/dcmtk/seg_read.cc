@@ -190,20 +190,8 @@ dp_status read_pixels(DcmDataset *ds, dp__label_obj *obj, int bits, const char *
     std::vector<size_t> len;
     const uint8_t *bot = nullptr;
     size_t bot_len = 0;
-    for (unsigned long i = 0; i < pseq->card(); i++) {
-      DcmPixelItem *it = nullptr;
-      Uint8 *p = nullptr;
-      if (pseq->getItem(it, i).bad() || !it) return dp__error(DP_EFORMAT, "PixelData fragment %lu unreadable", i);
-      size_t n = it->getLength();
-      if (n && (it->getUint8Array(p).bad() || !p)) return dp__error(DP_EFORMAT, "PixelData fragment %lu unreadable", i);
-      if (i == 0) {
-        bot = p;
-        bot_len = n;
-      } else {
-        frag.push_back(p);
-        len.push_back(n);
-      }
-    }
+    dp_status sf = dp_dcm::fragments(pseq, "PixelData", frag, len, &bot, &bot_len);
+    if (sf != DP_OK) return sf;
     return dp__seg_decode_encapsulated(ts, frag.data(), len.data(), (int)frag.size(), bot, bot_len, bits,
                                        obj->info.rows, obj->info.cols, obj->info.frames, obj->pixels);
   }
