@@ -165,3 +165,11 @@ void dp__file_map_willneed(const dp__file_map *m, size_t off, size_t len) {
   uintptr_t e = (uintptr_t)m->base + (off + len < m->len ? off + len : m->len);
   madvise((void *)a, (size_t)(e - a), MADV_WILLNEED);
 }
+
+void dp__file_map_populate(const dp__file_map *m) {
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22 /* Linux 5.14 */
+#endif
+  /* an error (an older kernel) only leaves the pages to be faulted in */
+  if (m) (void)madvise(m->base, m->len, MADV_POPULATE_READ);
+}

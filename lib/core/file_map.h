@@ -39,6 +39,11 @@ void dp__file_map_close(dp__file_map *m);
  * written to). */
 dp_status dp__file_map_check(const dp__file_map *m);
 
+/* Maps every page of the file into the mapping at once.  A copy out of an
+ * unpopulated mapping made by the kernel (write(2) from it) takes a page
+ * fault per 4 KiB page, three times slower than populating first. */
+void dp__file_map_populate(const dp__file_map *m);
+
 /* Asks the kernel to read the byte range [off, off + len) ahead. */
 void dp__file_map_willneed(const dp__file_map *m, size_t off, size_t len);
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/file_map.h"
 #include "core/internal.h"
 #include "dcmprep/version.h"
 #include "io/atomic_file.h"
@@ -94,6 +95,9 @@ dp_status dp_nifti_write(const dp_volume *v, const char *path, const dp_nifti_wr
     size_t sizes[2] = {hlen, dp_volume_nbytes(v)};
     s = dp__gz_write(&af, parts, sizes, 2, o.level, o.threads);
   } else {
+    /* data written by the kernel straight from a file mapping: map it all
+     * first (dp__file_map_populate) */
+    if (v->storage) dp__file_map_populate((const dp__file_map *)v->storage);
     s = dp__atomic_write(&af, hdr, hlen);
     if (s == DP_OK) s = dp__atomic_write(&af, v->data, dp_volume_nbytes(v));
   }
