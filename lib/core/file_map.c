@@ -173,3 +173,13 @@ void dp__file_map_populate(const dp__file_map *m) {
   /* an error (an older kernel) only leaves the pages to be faulted in */
   if (m) (void)madvise(m->base, m->len, MADV_POPULATE_READ);
 }
+
+void dp__file_map_release(const dp__file_map *m, const void *p, size_t len) {
+  if (!m || !len) return;
+  uintptr_t a = ((uintptr_t)p + (uintptr_t)page_size - 1) & ~(uintptr_t)(page_size - 1);
+  uintptr_t e = ((uintptr_t)p + len) & ~(uintptr_t)(page_size - 1);
+  uintptr_t lo = (uintptr_t)m->base, hi = lo + m->len;
+  if (a < lo) a = lo;
+  if (e > hi) e = hi;
+  if (e > a) madvise((void *)a, (size_t)(e - a), MADV_DONTNEED);
+}

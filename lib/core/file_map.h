@@ -44,6 +44,11 @@ dp_status dp__file_map_check(const dp__file_map *m);
  * fault per 4 KiB page, three times slower than populating first. */
 void dp__file_map_populate(const dp__file_map *m);
 
+/* Drops the whole pages of [p, p + len) from the mapping (they are read
+ * again from the file if touched; the page cache keeps them), so that they
+ * stop counting in the process's memory.  Only for pages never written. */
+void dp__file_map_release(const dp__file_map *m, const void *p, size_t len);
+
 /* Asks the kernel to read the byte range [off, off + len) ahead. */
 void dp__file_map_willneed(const dp__file_map *m, size_t off, size_t len);
 

@@ -257,6 +257,31 @@ static dp_status new_volume(const dp_nifti_info *h, dp_dtype t, const char *path
   return s == DP_OK ? DP_OK : dp__error_prefix(s, path);
 }
 
+/* dp__convert_run of raw into dst, in slabs of 16 MiB of source when raw is
+ * in map: each slab's pages leave the mapping once converted (the page cache
+ * keeps them), so the file is not held twice, mapped and converted, at the
+ * peak.  The statistics are those of one run. */
+static void convert_slabs(const dp__convert *c, const void *raw, void *dst, size_t nvox, int threads,
+                          const dp__file_map *map, dp__convert_stats *st) {
+  size_t esz = dp__elem_size(c->src), osz = dp_dtype_size(c->dst), slab = ((size_t)16 << 20) / esz;
+  if (!map || nvox <= slab) {
+    dp__convert_run(c, raw, dst, nvox, threads, st);
+    return;
+  }
+  dp__convert_stats_init(st);
+  for (size_t at = 0; at < nvox; at += slab) {
+    size_t n = nvox - at < slab ? nvox - at : slab;
+    dp__convert_stats part;
+    dp__convert_run(c, (const char *)raw + at * esz, (char *)dst + at * osz, n, threads, &part);
+    st->min = part.min < st->min ? part.min : st->min;
+    st->max = part.max > st->max ? part.max : st->max;
+    st->clamped += part.clamped;
+    st->nonfinite += part.nonfinite;
+    st->inexact += part.inexact;
+    dp__file_map_release(map, (const char *)raw + at * esz, n * esz);
+  }
+}
+
 /* Converts nvox raw elements at raw (the mapped file, or `carrier`'s data)
  * into a new volume by plan p, settling an integer plan's type from the
  * values.  carrier, when not NULL, holds the raw elements and is either
@@ -285,7 +310,7 @@ static dp_status convert_raw(plan *p, const dp_nifti_info *h, const void *raw, d
     } else if ((s = new_volume(h, first, path, &v)) != DP_OK) {
       goto fail;
     }
-    dp__convert_run(&c, raw, v->data, nvox, threads, &st);
+    convert_slabs(&c, raw, v->data, nvox, threads, map, &st);
     v->dtype = first;
     if (map && (s = dp__file_map_check(map)) != DP_OK) {
       dp_volume_free(v);
