@@ -1,7 +1,13 @@
 /* dp_pipeline_run_write: a last voxel-wise step written piece by piece gives
- * the bytes and the metadata of running the pipeline and writing the result;
- * a failed write leaves nothing and the image as it was. */
+ * the bytes and the metadata of running the pipeline and writing the result,
+ * for any thread count; a failed write (at the start or midway) leaves
+ * nothing and the image as it was. */
+#include <dirent.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "dcmprep/dcmprep.h"
 #include "testutil.h"
@@ -109,6 +115,89 @@ START_TEST(failed_write_leaves_nothing) {
 }
 END_TEST
 
+/* 13.1 million voxels written as float32: 13 pieces, more than the ring of
+ * buffers holds for any thread count tried, so slots are reused */
+static dp_volume *make_big(void) {
+  int64_t dim[4] = {320, 320, 128, 1};
+  dp_volume *v = NULL;
+  ck_assert_int_eq(dp_volume_new(dim, DP_I16, NULL, &v), DP_OK);
+  for (int64_t i = 0; i < dp_volume_nvox(v); i++)
+    ((int16_t *)v->data)[i] = (int16_t)(900 * sin((double)i * 0.0003) + (double)(i % 89) - 40);
+  return v;
+}
+
+static dp_status write_window(dp_volume **v, const char *path, int threads) {
+  dp_pipeline *p = NULL;
+  ck_assert_int_eq(dp_pipeline_new(&p), DP_OK);
+  ck_assert_int_eq(dp_pipeline_add(p, "window", "40,400"), DP_OK);
+  int n = 0;
+  const dp_step *steps = dp_pipeline_steps(p, &n);
+  dp_nifti_write_opts o = DP_NIFTI_WRITE_OPTS_INIT;
+  o.threads = threads;
+  dp_status s = dp_pipeline_run_write(steps, n, dp_pipeline_settings_of(p), v, NULL, path, &o, NULL);
+  dp_pipeline_free(p);
+  return s;
+}
+
+START_TEST(threads_give_the_same_bytes) {
+  dp_volume *v = make_big();
+  ck_assert_int_eq(write_window(&v, dp_test_path("t1.nii"), 1), DP_OK);
+  size_t n1;
+  char *d1 = slurp(dp_test_path("t1.nii"), &n1);
+  ck_assert_uint_eq(n1, 352 + (size_t)320 * 320 * 128 * 4);
+  static const int threads[] = {2, 3, 7, 16};
+  for (size_t t = 0; t < sizeof threads / sizeof threads[0]; t++) {
+    dp_volume_meta_remove(v, "PrepSteps");
+    ck_assert_int_eq(write_window(&v, dp_test_path("tn.nii"), threads[t]), DP_OK);
+    size_t nn;
+    char *dn = slurp(dp_test_path("tn.nii"), &nn);
+    ck_assert_msg(nn == n1 && memcmp(d1, dn, n1) == 0, "%d threads: other bytes than 1 thread", threads[t]);
+    free(dn);
+  }
+  /* and the values are the window's: (x - (40 - 200)) / 400 clamped to [0, 1] */
+  const float *w = (const float *)(d1 + 352);
+  const int16_t *x = v->data;
+  for (int64_t i = 0; i < dp_volume_nvox(v); i += 9973) {
+    double e = ((double)x[i] + 160.0) / 400.0;
+    e = e < 0 ? 0 : e > 1 ? 1 : e;
+    ck_assert_msg(fabs(w[i] - e) < 1e-6, "voxel %lld: %g, expected %g", (long long)i, w[i], e);
+  }
+  free(d1);
+  dp_volume_free(v);
+}
+END_TEST
+
+/* The file system refuses the write midway (the file size limit, in a child
+ * process): an error, no file and no temporary left, the workers stopped. */
+START_TEST(write_failing_midway_leaves_nothing) {
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit r = {10 << 20, 10 << 20};
+    if (setrlimit(RLIMIT_FSIZE, &r) != 0) _exit(10);
+    static const int threads[] = {1, 2, 5};
+    for (int t = 0; t < 3; t++) {
+      dp_volume *v = make_big();
+      if (write_window(&v, dp_test_path("cut.nii"), threads[t]) == DP_OK) _exit(11 + t);
+      if (strstr(dp_last_error(), "cut.nii") == NULL) _exit(14);
+      if (dp_volume_meta_get(v, "PrepSteps", NULL)) _exit(15);
+      dp_volume_free(v);
+    }
+    _exit(0);
+  }
+  int status = 0;
+  ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+  ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child: status %d", status);
+  DIR *d = opendir(dp_test_path("."));
+  ck_assert_ptr_nonnull(d);
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL)
+    ck_assert_msg(strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0, "left behind: %s", e->d_name);
+  closedir(d);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("pipeline_write");
   TCase *t = tcase_create("pipeline");
@@ -116,6 +205,8 @@ static Suite *suite(void) {
   tcase_add_checked_fixture(t, dp_test_fixture_dir, NULL);
   tcase_add_test(t, streamed_equals_materialised);
   tcase_add_test(t, failed_write_leaves_nothing);
+  tcase_add_test(t, threads_give_the_same_bytes);
+  tcase_add_test(t, write_failing_midway_leaves_nothing);
   suite_add_tcase(s, t);
   return s;
 }
