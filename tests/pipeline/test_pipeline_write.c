@@ -115,8 +115,8 @@ START_TEST(failed_write_leaves_nothing) {
 }
 END_TEST
 
-/* 13.1 million voxels written as float32: 13 pieces, more than the ring of
- * buffers holds for any thread count tried, so slots are reused */
+/* 13.1 million voxels written as float32: 13 pieces of 4 MiB, several
+ * batches of the writer's per-thread buffers for up to 7 threads */
 static dp_volume *make_big(void) {
   int64_t dim[4] = {320, 320, 128, 1};
   dp_volume *v = NULL;
