@@ -83,9 +83,12 @@ DP_API double dp_elastic_noise(uint64_t seed, int axis, int64_t index);
  *
  * When sigma[0] >= 8 the smoothing along j and k runs on every h-th column
  * (h = floor(sigma[0] / 4)) of the noise smoothed along i at full
- * resolution, and the result is interpolated back along i (Catmull-Rom):
- * the cost then hardly depends on sigma along j and k, and the field still
- * matches its definition within 2e-3 of its largest value (measured).
+ * resolution; likewise, when sigma[1] (sigma[2]) >= 8 only every hj-th row
+ * (hk-th slice) of the result smoothed along j (k) is kept, hj and hk of
+ * sigma[1] and sigma[2] as h of sigma[0].  The field is interpolated back
+ * along k, j and i (Catmull-Rom): the cost then hardly depends on sigma
+ * along j and k, and the field still matches its definition within 2.5e-3
+ * of its largest value, where every voxel kept gives 2e-3 (measured).
  *
  * *field receives 3 planes of nvox = dim[0]*dim[1]*dim[2] float32 values
  * (the i, then j, then k displacement, each plane in voxel order): exactly
@@ -108,7 +111,8 @@ DP_API dp_status dp_elastic_field(const int64_t dim[3], const double alpha[3],
  * opts->displacement is ignored).  Every volume along t gets the same field.
  * The output keeps in's grid, t_step and metadata.  alpha 0 reproduces the
  * input bit for bit with every interpolator but cubic.  Memory: the output
- * plus the field's coarse grid (12 / h bytes per voxel, h as above): the
+ * plus the field's coarse grid (12 / (h hj hk) bytes per voxel, h, hj and
+ * hk as above; 12 / (h hj) while it is made, before the output is): the
  * warp interpolates each output row's displacements from it as it goes,
  * the same values as dp_elastic_field's, so the whole field never exists.  Errors: those of dp_elastic_field
  * and dp_warp.  On failure *out is NULL; the caller frees *out. */

@@ -70,29 +70,55 @@ static void noise_run(uint64_t key, double alpha, int64_t v0, int64_t n, double 
  * every voxel's noise), and the result is kept only every h-th voxel
  * (h ~ sigma_i / 4) on a grid extending 2h past both ends: a function
  * smoothed with sigma_i is band-limited enough for cubic interpolation from
- * such samples.  Along j and k the smoothing then runs on that coarse grid
- * (h times fewer lines), and a last pass interpolates along i back to every
- * voxel (Catmull-Rom; exact at the kept voxels).  With h = 1 the kept grid
- * is the field itself. */
+ * such samples.  Along j the smoothing runs in the same task, on the kept
+ * samples of the slice, at every j; only every hj-th row is kept (hj ~
+ * sigma_j / 4, the same way).  Along k the smoothing then runs on the coarse
+ * grid, and rows are interpolated back, along j then along i, to every voxel
+ * (Catmull-Rom; exact at the kept voxels).  With h = hj = 1 the kept grid is
+ * the field itself. */
 typedef struct {
-  float *coarse; /* 3 planes of mc x n1 x n2 */
+  float *coarse; /* 3 planes of mc x mj x n2 */
   int64_t n[3], h, e, mc, off;
+  int64_t hj, ej, mj; /* along j: step, extension (2 hj), kept rows */
   uint64_t key[3];
   double alpha[3];
-  dp__rg_coef c;
-  int smooth; /* 0: sigma_i = 0, the noise is kept as it is */
+  dp__rg_coef c, cj;
+  int smooth, smooth_j; /* 0: sigma 0 along i (j), the values are kept as they are */
 } field_ctx;
 
-/* One task per (axis, slice k): LB rows at a time. */
+/* Smooths the mc columns of plane p (rows -ej .. n1 + ej - 1 along j, row q
+ * at p[(q + ej) * mc]; zeros outside [0, n1)) along j and keeps every hj-th
+ * row at dst[r * mc], r = 0 .. mj - 1 (row r at j = r hj - hj). */
+static void field_j_rows(const field_ctx *c, const double *p, double *x, double *yc, double *ya, float *dst) {
+  int64_t mc = c->mc, next = c->n[1] + 2 * c->ej;
+  for (int64_t m0 = 0; m0 < mc; m0 += LB) {
+    int nl = mc - m0 < LB ? (int)(mc - m0) : LB;
+    memset(x, 0, (size_t)(next + 2 * PAD) * LB * sizeof *x);
+    for (int64_t q = 0; q < next; q++)
+      for (int l = 0; l < nl; l++) x[(PAD + q) * LB + l] = p[q * mc + m0 + l];
+    const double *r = x;
+    if (c->smooth_j) {
+      dp__rg_lines(&c->cj, x, yc, ya, next);
+      r = yc;
+    }
+    for (int64_t row = 0; row < c->mj; row++)
+      for (int l = 0; l < nl; l++) dst[row * mc + m0 + l] = (float)r[(PAD + row * c->hj - c->hj + c->ej) * LB + l];
+  }
+}
+
+/* One task per (axis, slice k): LB rows at a time along i, then (hj > 1)
+ * the slice's kept samples along j. */
 static dp_status field_i_task(void *vctx, int64_t task) {
   field_ctx *c = vctx;
   int a = (int)(task / c->n[2]);
   int64_t k = task % c->n[2], n0 = c->n[0], n1 = c->n[1];
   int64_t next = n0 + 2 * c->e, len = (next + 2 * PAD) * LB;
-  double *x = calloc((size_t)len * 3, sizeof *x);
+  int64_t nextj = n1 + 2 * c->ej, lenj = c->hj > 1 ? (nextj + 2 * PAD) * LB : 0;
+  int64_t lmax = len > lenj ? len : lenj;
+  double *x = calloc((size_t)lmax * 3 + (c->hj > 1 ? (size_t)(nextj * c->mc) : 0), sizeof *x);
   if (!x) return dp__error(DP_ENOMEM, "out of memory");
-  double *yc = x + len, *ya = yc + len;
-  float *dst = c->coarse + (a * c->n[2] + k) * n1 * c->mc;
+  double *yc = x + lmax, *ya = yc + lmax, *plane = ya + lmax; /* plane: hj > 1 only */
+  float *dst = c->coarse + (a * c->n[2] + k) * c->mj * c->mc;
   for (int64_t j0 = 0; j0 < n1; j0 += LB) {
     int nl = n1 - j0 < LB ? (int)(n1 - j0) : LB;
     for (int l = 0; l < nl; l++)
@@ -103,10 +129,55 @@ static dp_status field_i_task(void *vctx, int64_t task) {
       r = yc;
     }
     for (int l = 0; l < nl; l++) {
-      float *o = dst + (j0 + l) * c->mc;
       /* coarse sample m sits at i = m h - off, i.e. extended index i + e */
-      for (int64_t m = 0; m < c->mc; m++) o[m] = (float)r[(PAD + m * c->h - c->off + c->e) * LB + l];
+      if (c->hj == 1) {
+        float *o = dst + (j0 + l) * c->mc;
+        for (int64_t m = 0; m < c->mc; m++) o[m] = (float)r[(PAD + m * c->h - c->off + c->e) * LB + l];
+      } else {
+        double *o = plane + (j0 + l + c->ej) * c->mc;
+        for (int64_t m = 0; m < c->mc; m++) o[m] = r[(PAD + m * c->h - c->off + c->e) * LB + l];
+      }
     }
+  }
+  if (c->hj > 1) field_j_rows(c, plane, x, yc, ya, dst);
+  free(x);
+  return DP_OK;
+}
+
+/* The pass along k when the grid is kept coarsely along k too: one task per
+ * (axis, kept row r along j).  Lines along k of src (mc x mj x n2 per axis),
+ * zeros outside [0, n2), are smoothed over -ek .. n2 + ek - 1 and every
+ * hk-th sample is kept in dst (mc x mj x mk per axis; slab t at k = t hk -
+ * hk). */
+typedef struct {
+  const float *src;
+  float *dst;
+  int64_t mc, mj, n2, hk, mk;
+  dp__rg_coef c;
+  int smooth;
+} kpass_ctx;
+
+static dp_status field_k_task(void *vctx, int64_t task) {
+  const kpass_ctx *c = vctx;
+  int64_t a = task / c->mj, r = task % c->mj, mc = c->mc, plane = c->mc * c->mj;
+  int64_t next = c->n2 + 4 * c->hk, len = (next + 2 * PAD) * LB;
+  double *x = calloc((size_t)len * 3, sizeof *x);
+  if (!x) return dp__error(DP_ENOMEM, "out of memory");
+  double *yc = x + len, *ya = yc + len;
+  const float *src = c->src + a * plane * c->n2 + r * mc;
+  float *dst = c->dst + a * plane * c->mk + r * mc;
+  for (int64_t m0 = 0; m0 < mc; m0 += LB) {
+    int nl = mc - m0 < LB ? (int)(mc - m0) : LB;
+    memset(x, 0, (size_t)len * sizeof *x);
+    for (int64_t k = 0; k < c->n2; k++)
+      for (int l = 0; l < nl; l++) x[(PAD + 2 * c->hk + k) * LB + l] = src[k * plane + m0 + l];
+    const double *y = x;
+    if (c->smooth) {
+      dp__rg_lines(&c->c, x, yc, ya, next);
+      y = yc;
+    }
+    for (int64_t t = 0; t < c->mk; t++)
+      for (int l = 0; l < nl; l++) dst[t * plane + m0 + l] = (float)y[(PAD + (t + 1) * c->hk) * LB + l];
   }
   free(x);
   return DP_OK;
@@ -119,6 +190,13 @@ static void catmull_rom(double f, float w[4]) {
   w[1] = (float)(0.5 * (3 * f3 - 5 * f2 + 2));
   w[2] = (float)(0.5 * (-3 * f3 + 4 * f2 + f));
   w[3] = (float)(0.5 * (f3 - f2));
+}
+
+/* The step along an axis of sigma and n voxels: floor(sigma / 4) when that
+ * is at least 2 and at most n, else 1 (every voxel kept). */
+static int64_t coarse_step(double sigma, int64_t n) {
+  int64_t h = (int64_t)(sigma / DP__ELASTIC_STEP);
+  return h < 2 || h > n ? 1 : h;
 }
 
 void dp__elastic_coarse_free(dp__elastic_coarse *ec) {
@@ -145,8 +223,10 @@ dp_status dp__elastic_coarse_make(const int64_t dim[3], const double alpha[3], c
                      (long long)dim[0], (long long)dim[1], (long long)dim[2]);
   for (int a = 0; a < 3; a++) ec->n[a] = dim[a];
   ec->zero = alpha[0] == 0 && alpha[1] == 0 && alpha[2] == 0;
-  ec->h = 1;
+  ec->h = ec->hj = ec->hk = 1;
   ec->mc = dim[0];
+  ec->mj = dim[1];
+  ec->mk = dim[2];
   if (ec->zero) return DP_OK;
   field_ctx c;
   memset(&c, 0, sizeof c);
@@ -155,27 +235,56 @@ dp_status dp__elastic_coarse_make(const int64_t dim[3], const double alpha[3], c
     c.key[a] = stream_key(seed, a);
     c.alpha[a] = alpha[a]; /* applied to the noise: the smoothing is linear */
   }
-  c.h = (int64_t)(sigma[0] / DP__ELASTIC_STEP);
-  if (c.h < 1 || c.h > dim[0]) c.h = 1;
+  c.h = coarse_step(sigma[0], dim[0]);
   c.e = c.h == 1 ? 0 : 2 * c.h;
   c.off = c.h == 1 ? 0 : c.h;
   c.mc = c.h == 1 ? dim[0] : (dim[0] - 1) / c.h + 4;
+  /* along j only while a kept row fits the row buffer of dp__elastic_coarse_row */
+  c.hj = c.mc <= DP__ELASTIC_ROW_MAX ? coarse_step(sigma[1], dim[1]) : 1;
+  c.ej = c.hj == 1 ? 0 : 2 * c.hj;
+  c.mj = c.hj == 1 ? dim[1] : (dim[1] - 1) / c.hj + 4;
   c.smooth = sigma[0] > 0;
+  c.smooth_j = sigma[1] > 0;
   if (c.smooth) dp__rg_coefs(sigma[0], &c.c);
+  if (c.hj > 1 && c.smooth_j) dp__rg_coefs(sigma[1], &c.cj);
   ec->h = c.h;
   ec->mc = c.mc;
+  ec->hj = c.hj;
+  ec->mj = c.mj;
+  ec->hk = c.mc <= DP__ELASTIC_ROW_MAX ? coarse_step(sigma[2], dim[2]) : 1;
+  ec->mk = ec->hk == 1 ? dim[2] : (dim[2] - 1) / ec->hk + 4;
   /* every value is written below: no zeroing, and huge pages */
-  ec->grid = dp__alloc_data((size_t)(c.mc * dim[1] * dim[2]) * 3 * sizeof(float), 0);
-  ec->w = malloc((size_t)c.h * 4 * sizeof *ec->w);
+  ec->grid = dp__alloc_data((size_t)(c.mc * c.mj * dim[2]) * 3 * sizeof(float), 0);
+  ec->w = malloc((size_t)(c.h + c.hj + ec->hk) * 4 * sizeof *ec->w);
   dp_status s = ec->grid && ec->w ? DP_OK : dp__error(DP_ENOMEM, "out of memory");
   for (int64_t ph = 0; s == DP_OK && ph < c.h; ph++) catmull_rom((double)ph / (double)c.h, ec->w + 4 * ph);
+  ec->wj = ec->w ? ec->w + 4 * c.h : NULL;
+  for (int64_t ph = 0; s == DP_OK && ph < c.hj; ph++) catmull_rom((double)ph / (double)c.hj, ec->wj + 4 * ph);
+  ec->wk = ec->w ? ec->wj + 4 * c.hj : NULL;
+  for (int64_t ph = 0; s == DP_OK && ph < ec->hk; ph++) catmull_rom((double)ph / (double)ec->hk, ec->wk + 4 * ph);
   if (s == DP_OK) {
     c.coarse = ec->grid;
     s = dp__parallel_for(3 * dim[2], threads, field_i_task, &c);
   }
-  int64_t cd[4] = {c.mc, dim[1], dim[2], 3};
-  double sjk[3] = {0, sigma[1], sigma[2]};
-  if (s == DP_OK) s = dp_gaussian_recursive(ec->grid, cd, sjk, threads);
+  int64_t cd[4] = {c.mc, c.mj, dim[2], 3};
+  double sjk[3] = {0, c.hj == 1 ? sigma[1] : 0, ec->hk == 1 ? sigma[2] : 0};
+  if (s == DP_OK && (sjk[1] > 0 || sjk[2] > 0)) s = dp_gaussian_recursive(ec->grid, cd, sjk, threads);
+  if (s == DP_OK && ec->hk > 1) { /* along k, kept coarsely: a smaller grid */
+    kpass_ctx kc;
+    memset(&kc, 0, sizeof kc);
+    kc.src = ec->grid;
+    kc.mc = c.mc;
+    kc.mj = c.mj;
+    kc.n2 = dim[2];
+    kc.hk = ec->hk;
+    kc.mk = ec->mk;
+    kc.smooth = sigma[2] > 0;
+    if (kc.smooth) dp__rg_coefs(sigma[2], &kc.c);
+    kc.dst = dp__alloc_data((size_t)(c.mc * c.mj * ec->mk) * 3 * sizeof(float), 0);
+    s = kc.dst ? dp__parallel_for(3 * c.mj, threads, field_k_task, &kc) : dp__error(DP_ENOMEM, "out of memory");
+    free(ec->grid);
+    ec->grid = kc.dst;
+  }
   if (s != DP_OK) dp__elastic_coarse_free(ec);
   return s;
 }
@@ -188,7 +297,26 @@ void dp__elastic_coarse_row(const dp__elastic_coarse *ec, int64_t j, int64_t k, 
       memset(dst, 0, (size_t)n0 * sizeof *dst);
       continue;
     }
-    const float *src = ec->grid + ((a * n2 + k) * n1 + j) * ec->mc;
+    const float *src;
+    float tmp[DP__ELASTIC_ROW_MAX];
+    if (ec->hj == 1 && ec->hk == 1) {
+      src = ec->grid + ((a * n2 + k) * n1 + j) * ec->mc;
+    } else { /* back along k, then j: the kept rows around (j, k) (Catmull-Rom; exact at the kept ones) */
+      static const float one[4] = {1, 0, 0, 0};
+      const int64_t mc = ec->mc, mj = ec->mj;
+      const int nj = ec->hj == 1 ? 1 : 4, nk = ec->hk == 1 ? 1 : 4;
+      const float *wj = ec->hj == 1 ? one : ec->wj + 4 * (j % ec->hj);
+      const float *wk = ec->hk == 1 ? one : ec->wk + 4 * (k % ec->hk);
+      const float *q = ec->grid + ((a * ec->mk + k / ec->hk) * mj + j / ec->hj) * mc;
+      for (int64_t m = 0; m < mc; m++) tmp[m] = 0;
+      for (int tj = 0; tj < nj; tj++)
+        for (int64_t m = 0; m < mc; m++) {
+          float v = 0;
+          for (int tk = 0; tk < nk; tk++) v += wk[tk] * q[(tk * mj + tj) * mc + m];
+          tmp[m] += wj[tj] * v;
+        }
+      src = tmp;
+    }
     if (ec->h == 1) {
       memcpy(dst, src, (size_t)n0 * sizeof *dst);
       continue;

@@ -105,7 +105,11 @@ for sig in ([2.5, 4, 1.5], [12, 9, 7]):
 print("field vs gaussian_filter(alpha * noise, mode='constant'), relative to max |field|:")
 for shape, alpha, sigma in [((50, 44, 36), (4, 3, 2), (5, 3, 4)),
                             ((150, 40, 30), (4, 4, 4), (35, 10, 8)),
-                            ((120, 30, 20), (2, 1, 1), (20, 3, 0))]:
+                            ((120, 30, 20), (2, 1, 1), (20, 3, 0)),
+                            ((30, 150, 20), (4, 4, 4), (5, 35, 6)),
+                            ((130, 120, 24), (4, 4, 4), (35, 35, 6)),
+                            ((40, 36, 150), (4, 4, 4), (4, 3, 35)),
+                            ((120, 100, 90), (4, 4, 4), (35, 30, 35))]:
     f, n, b2 = field(shape, alpha, sigma, 5)
     for a in range(3):
         ref = ndimage.gaussian_filter(alpha[a] * n[..., a], sigma, mode="constant", cval=0)
