@@ -70,40 +70,39 @@ static void noise_run(uint64_t key, double alpha, int64_t v0, int64_t n, double 
  * every voxel's noise), and the result is kept only every h-th voxel
  * (h ~ sigma_i / 4) on a grid extending 2h past both ends: a function
  * smoothed with sigma_i is band-limited enough for cubic interpolation from
- * such samples.  Along j the smoothing runs in the same task, on the kept
- * samples of the slice, at every j; only every hj-th row is kept (hj ~
- * sigma_j / 4, the same way).  Along k the smoothing then runs on the coarse
- * grid, and rows are interpolated back, along j then along i, to every voxel
- * (Catmull-Rom; exact at the kept voxels).  With h = hj = 1 the kept grid is
- * the field itself. */
+ * such samples.  Along j, in the same task, the slice's kept samples are
+ * smoothed at every row and, when sigma_j is large, only every hj-th row is
+ * kept the same way; along k likewise, on the whole coarse grid.  Rows are
+ * then interpolated back along k, j and i to every voxel (Catmull-Rom; exact
+ * at the kept samples).  With h = hj = hk = 1 the kept grid is the field
+ * itself. */
 typedef struct {
   float *coarse; /* 3 planes of mc x mj x n2 */
   int64_t n[3], h, e, mc, off;
-  int64_t hj, ej, mj; /* along j: step, extension (2 hj), kept rows */
+  int64_t hj, mj; /* along j: step, kept rows */
   uint64_t key[3];
   double alpha[3];
   dp__rg_coef c, cj;
   int smooth, smooth_j; /* 0: sigma 0 along i (j), the values are kept as they are */
 } field_ctx;
 
-/* Smooths the mc columns of plane p (rows -ej .. n1 + ej - 1 along j, row q
- * at p[(q + ej) * mc]; zeros outside [0, n1)) along j and keeps every hj-th
- * row at dst[r * mc], r = 0 .. mj - 1 (row r at j = r hj - hj). */
-static void field_j_rows(const field_ctx *c, const double *p, double *x, double *yc, double *ya, float *dst) {
-  int64_t mc = c->mc, next = c->n[1] + 2 * c->ej;
-  for (int64_t m0 = 0; m0 < mc; m0 += LB) {
-    int nl = mc - m0 < LB ? (int)(mc - m0) : LB;
-    memset(x, 0, (size_t)(next + 2 * PAD) * LB * sizeof *x);
-    for (int64_t q = 0; q < next; q++)
-      for (int l = 0; l < nl; l++) x[(PAD + q) * LB + l] = p[q * mc + m0 + l];
-    const double *r = x;
-    if (c->smooth_j) {
-      dp__rg_lines(&c->cj, x, yc, ya, next);
-      r = yc;
-    }
-    for (int64_t row = 0; row < c->mj; row++)
-      for (int l = 0; l < nl; l++) dst[row * mc + m0 + l] = (float)r[(PAD + row * c->hj - c->hj + c->ej) * LB + l];
+/* nl (<= LB) lines of n samples, line l's sample q at src[q * ss + l] and
+ * zeros outside [0, n), smoothed with c (NULL: not smoothed) over -2h ..
+ * n + 2h - 1; the sample at t h - h goes to dst[t * ds + l], t = 0 .. nt - 1.
+ * x, yc, ya: (n + 4h + 2 PAD) LB doubles each. */
+static void smooth_keep(const dp__rg_coef *c, const float *src, int64_t ss, int64_t n, int64_t h, int64_t nt,
+                        int nl, double *x, double *yc, double *ya, float *dst, int64_t ds) {
+  int64_t next = n + 4 * h;
+  memset(x, 0, (size_t)(next + 2 * PAD) * LB * sizeof *x);
+  for (int64_t q = 0; q < n; q++)
+    for (int l = 0; l < nl; l++) x[(PAD + 2 * h + q) * LB + l] = src[q * ss + l];
+  const double *y = x;
+  if (c) {
+    dp__rg_lines(c, x, yc, ya, next);
+    y = yc;
   }
+  for (int64_t t = 0; t < nt; t++)
+    for (int l = 0; l < nl; l++) dst[t * ds + l] = (float)y[(PAD + (t + 1) * h) * LB + l];
 }
 
 /* One task per (axis, slice k): LB rows at a time along i, then (hj > 1)
@@ -111,44 +110,48 @@ static void field_j_rows(const field_ctx *c, const double *p, double *x, double 
 static dp_status field_i_task(void *vctx, int64_t task) {
   field_ctx *c = vctx;
   int a = (int)(task / c->n[2]);
-  int64_t k = task % c->n[2], n0 = c->n[0], n1 = c->n[1];
-  int64_t next = n0 + 2 * c->e, len = (next + 2 * PAD) * LB;
-  int64_t nextj = n1 + 2 * c->ej, lenj = c->hj > 1 ? (nextj + 2 * PAD) * LB : 0;
+  int64_t k = task % c->n[2], n0 = c->n[0], n1 = c->n[1], mc = c->mc;
+  int64_t len = (n0 + 2 * c->e + 2 * PAD) * LB, lenj = c->hj > 1 ? (n1 + 4 * c->hj + 2 * PAD) * LB : 0;
   int64_t lmax = len > lenj ? len : lenj;
-  double *x = calloc((size_t)lmax * 3 + (c->hj > 1 ? (size_t)(nextj * c->mc) : 0), sizeof *x);
-  if (!x) return dp__error(DP_ENOMEM, "out of memory");
-  double *yc = x + lmax, *ya = yc + lmax, *plane = ya + lmax; /* plane: hj > 1 only */
-  float *dst = c->coarse + (a * c->n[2] + k) * c->mj * c->mc;
+  double *x = calloc((size_t)lmax * 3, sizeof *x);
+  float *dst = c->coarse + (a * c->n[2] + k) * c->mj * mc;
+  /* the slice's kept samples along i: the output itself, or (hj > 1) a plane
+   * smoothed along j before every hj-th row is kept */
+  float *plane = c->hj > 1 ? malloc((size_t)(n1 * mc) * sizeof *plane) : dst;
+  if (!x || !plane) {
+    free(x);
+    if (plane != dst) free(plane);
+    return dp__error(DP_ENOMEM, "out of memory");
+  }
+  double *yc = x + lmax, *ya = yc + lmax;
   for (int64_t j0 = 0; j0 < n1; j0 += LB) {
     int nl = n1 - j0 < LB ? (int)(n1 - j0) : LB;
     for (int l = 0; l < nl; l++)
       noise_run(c->key[a], c->alpha[a], (k * n1 + j0 + l) * n0, n0, x + (PAD + c->e) * LB + l, LB);
     const double *r = x;
     if (c->smooth) {
-      dp__rg_lines(&c->c, x, yc, ya, next);
+      dp__rg_lines(&c->c, x, yc, ya, n0 + 2 * c->e);
       r = yc;
     }
     for (int l = 0; l < nl; l++) {
+      float *o = plane + (j0 + l) * mc;
       /* coarse sample m sits at i = m h - off, i.e. extended index i + e */
-      if (c->hj == 1) {
-        float *o = dst + (j0 + l) * c->mc;
-        for (int64_t m = 0; m < c->mc; m++) o[m] = (float)r[(PAD + m * c->h - c->off + c->e) * LB + l];
-      } else {
-        double *o = plane + (j0 + l + c->ej) * c->mc;
-        for (int64_t m = 0; m < c->mc; m++) o[m] = r[(PAD + m * c->h - c->off + c->e) * LB + l];
-      }
+      for (int64_t m = 0; m < mc; m++) o[m] = (float)r[(PAD + m * c->h - c->off + c->e) * LB + l];
     }
   }
-  if (c->hj > 1) field_j_rows(c, plane, x, yc, ya, dst);
+  if (c->hj > 1) {
+    for (int64_t m0 = 0; m0 < mc; m0 += LB)
+      smooth_keep(c->smooth_j ? &c->cj : NULL, plane + m0, mc, n1, c->hj, c->mj,
+                  mc - m0 < LB ? (int)(mc - m0) : LB, x, yc, ya, dst + m0, mc);
+    free(plane);
+  }
   free(x);
   return DP_OK;
 }
 
 /* The pass along k when the grid is kept coarsely along k too: one task per
- * (axis, kept row r along j).  Lines along k of src (mc x mj x n2 per axis),
- * zeros outside [0, n2), are smoothed over -ek .. n2 + ek - 1 and every
- * hk-th sample is kept in dst (mc x mj x mk per axis; slab t at k = t hk -
- * hk). */
+ * (axis, kept row r along j), the lines along k of src (mc x mj x n2 per
+ * axis) to dst (mc x mj x mk per axis), LB at a time (smooth_keep). */
 typedef struct {
   const float *src;
   float *dst;
@@ -160,25 +163,14 @@ typedef struct {
 static dp_status field_k_task(void *vctx, int64_t task) {
   const kpass_ctx *c = vctx;
   int64_t a = task / c->mj, r = task % c->mj, mc = c->mc, plane = c->mc * c->mj;
-  int64_t next = c->n2 + 4 * c->hk, len = (next + 2 * PAD) * LB;
+  int64_t len = (c->n2 + 4 * c->hk + 2 * PAD) * LB;
   double *x = calloc((size_t)len * 3, sizeof *x);
   if (!x) return dp__error(DP_ENOMEM, "out of memory");
-  double *yc = x + len, *ya = yc + len;
   const float *src = c->src + a * plane * c->n2 + r * mc;
   float *dst = c->dst + a * plane * c->mk + r * mc;
-  for (int64_t m0 = 0; m0 < mc; m0 += LB) {
-    int nl = mc - m0 < LB ? (int)(mc - m0) : LB;
-    memset(x, 0, (size_t)len * sizeof *x);
-    for (int64_t k = 0; k < c->n2; k++)
-      for (int l = 0; l < nl; l++) x[(PAD + 2 * c->hk + k) * LB + l] = src[k * plane + m0 + l];
-    const double *y = x;
-    if (c->smooth) {
-      dp__rg_lines(&c->c, x, yc, ya, next);
-      y = yc;
-    }
-    for (int64_t t = 0; t < c->mk; t++)
-      for (int l = 0; l < nl; l++) dst[t * plane + m0 + l] = (float)y[(PAD + (t + 1) * c->hk) * LB + l];
-  }
+  for (int64_t m0 = 0; m0 < mc; m0 += LB)
+    smooth_keep(c->smooth ? &c->c : NULL, src + m0, plane, c->n2, c->hk, c->mk, mc - m0 < LB ? (int)(mc - m0) : LB,
+                x, x + len, x + 2 * len, dst + m0, plane);
   free(x);
   return DP_OK;
 }
@@ -239,9 +231,8 @@ dp_status dp__elastic_coarse_make(const int64_t dim[3], const double alpha[3], c
   c.e = c.h == 1 ? 0 : 2 * c.h;
   c.off = c.h == 1 ? 0 : c.h;
   c.mc = c.h == 1 ? dim[0] : (dim[0] - 1) / c.h + 4;
-  /* along j only while a kept row fits the row buffer of dp__elastic_coarse_row */
+  /* along j and k only while a kept row fits the row buffer of dp__elastic_coarse_row */
   c.hj = c.mc <= DP__ELASTIC_ROW_MAX ? coarse_step(sigma[1], dim[1]) : 1;
-  c.ej = c.hj == 1 ? 0 : 2 * c.hj;
   c.mj = c.hj == 1 ? dim[1] : (dim[1] - 1) / c.hj + 4;
   c.smooth = sigma[0] > 0;
   c.smooth_j = sigma[1] > 0;

@@ -9,7 +9,8 @@
 #include <stdint.h>
 #include "dcmprep/status.h"
 
-/* The longest kept row for which rows are also kept coarsely along j. */
+/* The longest kept row for which the grid is also kept coarsely along j
+ * and k. */
 #define DP__ELASTIC_ROW_MAX 4096
 
 typedef struct {
